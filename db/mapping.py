@@ -1,0 +1,119 @@
+"""Conversions between ORM rows and ``bel_core.types`` records (no queries here).
+
+Candidates appear twice in the schema: as ``candidates`` rows (the machine's output) and
+as JSON inside ``decisions.shown`` (the snapshot a curator saw). Both go through this
+module so they round-trip to the same ``Candidate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from bel_core.types import Candidate, Decision, Mention
+from db.models import CandidateRow, DecisionRow, MentionRow, utcnow
+
+MentionKey = tuple[str, int, int]
+
+
+def sha256(text: str) -> str:
+    """Hex digest of the UTF-8 text; identifies a document's content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_mention(row: MentionRow, doc_id: str) -> Mention:
+    """A stored mention as a ``Mention`` (the row knows its document only by primary key)."""
+    return Mention(doc_id, row.start, row.end, row.text, row.label, row.origin, tuple(row.annotated_ids))
+
+
+def mention_row(mention: Mention, *, document_id: int) -> MentionRow:
+    """A new ``mentions`` row for ``mention`` in the document with primary key ``document_id``."""
+    return MentionRow(
+        document_id=document_id,
+        start=mention.start,
+        end=mention.end,
+        text=mention.text,
+        label=mention.label,
+        origin=mention.origin,
+        annotated_ids=list(mention.annotated_ids),
+    )
+
+
+def candidate_to_json(c: Candidate) -> dict[str, Any]:
+    """A candidate as a JSON object (for ``decisions.shown``)."""
+    return {
+        "concept_id": c.concept_id,
+        "name": c.name,
+        "matched_alias": c.matched_alias,
+        "stage": c.stage,
+        "raw_score": c.raw_score,
+        "calibrated_score": c.calibrated_score,
+        "stage_scores": [[stage, score] for stage, score in c.stage_scores],
+    }
+
+
+def candidate_from_json(d: dict[str, Any]) -> Candidate:
+    """Inverse of ``candidate_to_json``; JSON has no tuples, so they are rebuilt here."""
+    return Candidate(**{**d, "stage_scores": tuple((stage, score) for stage, score in d["stage_scores"])})
+
+
+def candidate_row(c: Candidate, *, mention_id: int, rank: int) -> CandidateRow:
+    """A new ``candidates`` row for ``c`` at ``rank`` (0 = best)."""
+    return CandidateRow(
+        mention_id=mention_id,
+        rank=rank,
+        concept_id=c.concept_id,
+        name=c.name,
+        matched_alias=c.matched_alias,
+        stage=c.stage,
+        raw_score=c.raw_score,
+        calibrated_score=c.calibrated_score,
+        stage_scores=[[stage, score] for stage, score in c.stage_scores],
+    )
+
+
+def to_candidate(row: CandidateRow) -> Candidate:
+    """A stored candidate as a ``Candidate``."""
+    return Candidate(
+        row.concept_id,
+        row.name,
+        row.matched_alias,
+        row.stage,
+        row.raw_score,
+        row.calibrated_score,
+        tuple((stage, score) for stage, score in row.stage_scores),
+    )
+
+
+def decision_row(decision: Decision, *, mention_id: int, link_run_id: int | None) -> DecisionRow:
+    """A new ``decisions`` row; a missing ``decided_at`` becomes now (UTC)."""
+    start, end = decision.corrected_span or (None, None)
+    return DecisionRow(
+        mention_id=mention_id,
+        status=decision.status,
+        concept_ids=list(decision.concept_ids),
+        curator=decision.curator,
+        decided_at=decision.decided_at or utcnow(),
+        note=decision.note,
+        link_run_id=link_run_id,
+        shown=[candidate_to_json(c) for c in decision.shown],
+        corrected_start=start,
+        corrected_end=end,
+    )
+
+
+def to_decision(row: DecisionRow, key: MentionKey) -> Decision:
+    """A stored decision as a ``Decision`` on the mention ``key``."""
+    corrected = None
+    if row.corrected_start is not None and row.corrected_end is not None:
+        corrected = (row.corrected_start, row.corrected_end)
+    return Decision(
+        *key,
+        status=row.status,
+        concept_ids=tuple(row.concept_ids),
+        curator=row.curator,
+        decided_at=row.decided_at,
+        note=row.note,
+        shown=tuple(candidate_from_json(d) for d in row.shown),
+        corrected_span=corrected,
+    )

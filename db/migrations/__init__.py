@@ -1,0 +1,1 @@
+"""Alembic environment and revisions for the curation store (see ``db.engine.upgrade``)."""

@@ -1,0 +1,1 @@
+"""Streamlit page scripts, listed explicitly by ``app.py`` through ``st.navigation``."""

@@ -1,0 +1,46 @@
+"""Export and Models & KB pages: counts, previews, the download, the linker description."""
+
+from __future__ import annotations
+
+from tests.app.conftest import CLINICAL_TEXT, click, paste
+
+
+def test_export_without_decisions_says_so(app):
+    at = app()
+    paste(at, CLINICAL_TEXT, doc_id="case-1")
+    at.switch_page("pages/export.py").run()
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["1", "4", "0"]
+    assert any("Nothing to export yet" in i.value for i in at.info)
+    assert not at.get("download_button")
+
+
+def test_export_preview_is_code_not_html(app):
+    at = app()
+    paste(at, "<b>Bold</b> claim: the boy had seizures.", doc_id="html-doc")
+    click(at, "Open in Review")
+    click(at, "Accept top")
+    at.switch_page("pages/export.py").run()
+    at.radio[0].set_value("pubtator").run()
+    assert at.code[0].value.startswith("html-doc|t|<b>Bold</b> claim")
+    assert not [m.value for m in at.markdown if "<b>" in m.value]
+
+
+def test_status_page_describes_the_linker_and_the_store(app):
+    at = app()
+    paste(at, CLINICAL_TEXT, doc_id="case-1")
+    click(at, "Open in Review")
+    click(at, "Accept top")
+    click(at, "NIL")
+    at.switch_page("pages/status.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Concepts"] == "16"
+    assert metrics["Documents"] == "1" and metrics["Decided"] == "2"
+    linker_table = at.dataframe[0].value
+    settings = dict(zip(linker_table["setting"], linker_table["value"], strict=True))
+    assert settings["retrievers"] == "TF-IDF (char n-grams) only"
+    assert settings["model version"].startswith("tfidf-char2-4+cal-")
+    assert any("TinyHPO" in m.value for m in at.markdown)
+    # Calibration bars and the curator reliability diagram.
+    assert len(at.get("plotly_chart")) == 2

@@ -1,0 +1,90 @@
+"""Calibration: metrics against hand-computed values, the logistic model, synthetic pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bel_core.calibrate import (
+    ScoreCalibrator,
+    brier_score,
+    exact_match_pairs,
+    expected_calibration_error,
+    heldout_synonym_pairs,
+    margins,
+)
+from bel_core.text import normalize
+
+
+def test_ece_hand_computed():
+    # bins (15 wide): 0.1 and 0.12 share bin 1 ((1/15, 2/15]); 0.9 -> bin 13; 1.0 -> bin 14.
+    probs = [0.1, 0.12, 0.9, 1.0]
+    labels = [0, 1, 1, 1]
+    expected = 2 / 4 * abs(0.11 - 0.5) + 1 / 4 * abs(0.9 - 1) + 1 / 4 * 0.0
+    assert expected_calibration_error(probs, labels) == pytest.approx(expected)
+
+
+def test_ece_bin_edges_follow_the_shared_scorer():
+    # p == 0 goes to bin 0; p == 1/15 is the upper edge of bin 0 (lo < p <= hi).
+    assert expected_calibration_error([0.0, 1 / 15], [0, 0]) == pytest.approx((0.0 + 1 / 15) / 2)
+    assert expected_calibration_error([], []) == 0.0
+
+
+def test_perfect_and_worst_calibration():
+    assert expected_calibration_error([1.0, 0.0], [1, 0]) == 0.0
+    assert expected_calibration_error([1.0, 0.0], [0, 1]) == 1.0
+    assert brier_score([1.0, 0.0], [0, 1]) == 1.0
+    assert brier_score([0.5, 0.5], [0, 1]) == 0.25
+
+
+def test_margins_signed_against_best_competitor():
+    assert margins([0.9, 0.6, 0.5]).tolist() == pytest.approx([0.3, -0.3, -0.4])
+    assert margins([0.7]).tolist() == pytest.approx([0.7])
+    assert margins([]).tolist() == []
+
+
+def test_fit_reduces_ece_on_miscalibrated_synthetic_scores():
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0, 1, 4000)
+    gaps = rng.uniform(-0.5, 0.5, 4000)
+    truth = 1 / (1 + np.exp(-(6 * scores + 4 * gaps - 4)))  # raw scores are over-confident
+    labels = (rng.uniform(0, 1, 4000) < truth).astype(int)
+    cal = ScoreCalibrator().fit(scores[:3000], gaps[:3000], labels[:3000])
+    probs = cal.predict(scores[3000:], gaps[3000:])
+    assert expected_calibration_error(probs, labels[3000:]) < 0.05
+    assert expected_calibration_error(scores[3000:], labels[3000:]) > 0.1
+    assert brier_score(probs, labels[3000:]) < brier_score(scores[3000:], labels[3000:])
+
+
+def test_json_round_trip_predicts_identically():
+    cal = ScoreCalibrator().fit([0.9, 0.8, 0.3, 0.2, 0.7, 0.4], [0.1, 0.2, -0.5, -0.6, 0.0, -0.3], [1, 1, 0, 0, 1, 0])
+    data = cal.to_json()
+    assert data["method"] == "logistic" and data["features"] == ["score", "margin", "is_top1"]
+    again = ScoreCalibrator.from_json(data)
+    assert again.predict([0.5], [0.1]).tolist() == cal.predict([0.5], [0.1]).tolist()
+    assert again.digest == cal.digest and len(cal.digest) == 8
+
+
+def test_refuses_one_class_unfitted_and_foreign_json():
+    with pytest.raises(ValueError, match="one class"):
+        ScoreCalibrator().fit([0.1, 0.2], [0, 0], [1, 1])
+    with pytest.raises(ValueError, match="not fitted"):
+        ScoreCalibrator().predict([0.1], [0.0])
+    with pytest.raises(ValueError, match="logistic"):
+        ScoreCalibrator.from_json({"method": "isotonic"})
+
+
+def test_heldout_pairs_are_deterministic_one_per_multi_name_concept(tiny_kb):
+    pairs = heldout_synonym_pairs(tiny_kb, 100, seed=1)
+    assert pairs == heldout_synonym_pairs(tiny_kb, 100, seed=1)
+    ids = [cid for _, cid in pairs]
+    assert len(ids) == len(set(ids)) == 15  # all 16 concepts but the single-name root
+    assert all(name in tiny_kb.get(cid).names for name, cid in pairs)
+    assert len(heldout_synonym_pairs(tiny_kb, 5, seed=1)) == 5
+
+
+def test_exact_pairs_avoid_held_out_names(tiny_kb):
+    heldout = heldout_synonym_pairs(tiny_kb, 100, seed=3)
+    exact = exact_match_pairs(tiny_kb, 1000, seed=3, avoid=heldout)
+    held = {(normalize(a), c) for a, c in heldout}
+    assert exact and not held & {(normalize(a), c) for a, c in exact}

@@ -1,0 +1,125 @@
+"""LinkingPipeline end to end on the tiny KB: TF-IDF only, and hybrid with the tiny model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bel_core import pipeline as pipeline_module
+from bel_core.config import KBConfig, RetrievalConfig, Settings
+from bel_core.errors import UnknownConceptError
+from bel_core.pipeline import LinkingPipeline, fuse
+from bel_core.types import Candidate, Document, Mention, MentionOrigin
+
+TEXT = "The child had seizures, an ASD and short fingers."
+
+
+def _settings(data_dir: Path, kb_path: Path, **retrieval: object) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        kb=KBConfig(source=str(kb_path), format="jsonl", roots=()),
+        retrieval=RetrievalConfig(top_k=5, **retrieval),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def sparse_pipeline(tiny_kb_path, tmp_path_factory):
+    steps: list[tuple[str, int, int]] = []
+    settings = _settings(tmp_path_factory.mktemp("data"), tiny_kb_path, dense_enabled=False)
+    linker = LinkingPipeline.from_settings(settings, progress=lambda *a: steps.append(a))
+    return linker, settings, steps
+
+
+@pytest.fixture(scope="module")
+def hybrid_pipeline(tiny_kb_path, tiny_model_dir, tmp_path_factory):
+    settings = _settings(tmp_path_factory.mktemp("data"), tiny_kb_path, dense_model=str(tiny_model_dir))
+    return LinkingPipeline.from_settings(settings)
+
+
+def _mentions(linker: LinkingPipeline) -> dict[str, Mention]:
+    return {m.text: m for m in linker.detect(Document("d1", TEXT))}
+
+
+def test_sparse_end_to_end(sparse_pipeline):
+    linker, _, steps = sparse_pipeline
+    mentions = _mentions(linker)
+    assert set(mentions) >= {"seizures", "ASD", "short fingers"}
+    results = {r.mention.text: r for r in linker.link(list(mentions.values()))}
+    top = results["seizures"].top
+    assert top is not None
+    assert (top.concept_id, top.matched_alias, top.stage, top.raw_score) == ("HP:0001250", "Seizures", "tfidf", 1.0)
+    assert top.stage_scores == (("tfidf", 1.0),)
+    assert 0.0 < top.calibrated_score < 1.0
+    asd = results["ASD"].candidates
+    assert {c.concept_id for c in asd[:2]} == {"HP:0001631", "HP:0000729"}
+    assert asd[0].calibrated_score == asd[1].calibrated_score < top.calibrated_score  # ambiguity costs confidence
+    assert all(len(r.candidates) <= 5 for r in results.values())
+    assert results["seizures"].model_version == linker.model_version
+    assert [s for s, _, _ in steps] == ["kb", "kb", "tfidf", "tfidf", "calibrate", "calibrate"]
+
+
+def test_versions(sparse_pipeline):
+    linker, _, _ = sparse_pipeline
+    assert linker.model_version.startswith("tfidf-char2-4+cal-")
+    assert linker.kb_version.startswith("TinyHPO:tiny-1:")
+
+
+def test_calibration_report_and_cache(sparse_pipeline, monkeypatch):
+    linker, settings, _ = sparse_pipeline
+    report = linker.calibration_report
+    assert report is not None and report.n_test_queries > 0
+    assert 0 <= report.ece_calibrated <= 1 and 0 <= report.brier_calibrated <= 1
+    assert len(list((settings.cache_dir / "calibration").glob("*.json"))) == 1
+    monkeypatch.setattr(pipeline_module, "fit_on_kb", lambda *a, **k: pytest.fail("calibrator refitted"))
+    again = LinkingPipeline.from_settings(settings)
+    assert again.model_version == linker.model_version and again.calibration_report == report
+
+
+def test_link_ranks_each_distinct_text_once(sparse_pipeline, monkeypatch):
+    linker, _, _ = sparse_pipeline
+    seen: list[list[str]] = []
+    original = linker.rank
+    monkeypatch.setattr(linker, "rank", lambda queries, exclude=None: seen.append(list(queries)) or original(queries))
+    mentions = [Mention("d", 0, 8, "seizures", origin=MentionOrigin.MANUAL), Mention("d", 20, 28, "seizures")]
+    results = linker.link(mentions)
+    assert seen == [["seizures"]]
+    assert [r.mention for r in results] == mentions and results[0].candidates == results[1].candidates
+    assert linker.link([]) == []
+
+
+def test_search_and_concept(sparse_pipeline):
+    linker, _, _ = sparse_pipeline
+    assert linker.search_kb("HP:0002279")[0].concept_id == "HP:0001250"  # alt id
+    assert linker.concept("HP:0001250").name == "Seizure"
+    with pytest.raises(UnknownConceptError):
+        linker.concept("HP:9999999")
+
+
+def test_hybrid_end_to_end(hybrid_pipeline):
+    linker = hybrid_pipeline
+    results = {r.mention.text: r for r in linker.link(list(_mentions(linker).values()))}
+    top = results["seizures"].top
+    assert top is not None and (top.concept_id, top.stage) == ("HP:0001250", "hybrid")
+    scores = dict(top.stage_scores)
+    assert set(scores) == {"tfidf", "dense"} and scores["tfidf"] == 1.0
+    assert top.raw_score == pytest.approx(0.5 * scores["tfidf"] + 0.5 * scores["dense"])
+    assert scores["dense"] == pytest.approx(1.0, abs=1e-5)
+    assert {c.concept_id for c in results["ASD"].candidates[:2]} == {"HP:0001631", "HP:0000729"}
+    assert "+dense[" in linker.model_version and linker.dense is not None
+    assert linker.dense.spec.version in linker.model_version
+
+
+def _cand(cid: str, score: float, stage: str) -> Candidate:
+    return Candidate(cid, cid, cid.lower(), stage, score)
+
+
+def test_fuse_uses_last_score_as_floor_only_for_full_lists():
+    tfidf = [_cand("A", 0.9, "tfidf"), _cand("B", 0.5, "tfidf")]
+    dense = [_cand("C", 0.8, "dense"), _cand("A", 0.6, "dense")]
+    full = fuse(tfidf, dense, weight=0.5, depth=2, k=5)
+    assert [(c.concept_id, round(c.raw_score, 3)) for c in full] == [("A", 0.75), ("C", 0.65), ("B", 0.55)]
+    assert dict(full[1].stage_scores) == {"tfidf": 0.5, "dense": 0.8}  # C: tfidf floor = B's 0.5
+    short = fuse(tfidf, dense, weight=0.5, depth=3, k=2)  # lists shorter than depth: floor 0
+    assert [(c.concept_id, round(c.raw_score, 3)) for c in short] == [("A", 0.75), ("C", 0.4)]
+    assert full[0].stage == "hybrid" and full[0].matched_alias == "a"
