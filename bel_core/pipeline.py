@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Protocol
 
-from bel_core.calibrate import CalibrationReport, ScoreCalibrator, fit_on_kb
+from bel_core.calibrate import FEATURES, CalibrationReport, ScoreCalibrator, fit_on_kb
 from bel_core.config import Settings
 from bel_core.dense import DenseRetriever, resolve_encoder
 from bel_core.detect import DictionaryMatcher
@@ -176,8 +176,16 @@ class LinkingPipeline:
 
     def fit_calibrator(self, cache_dir: Path | None = None) -> None:
         """Fit (or load from ``cache_dir/calibration/``) the calibrator for this ranking."""
-        recipe = (
-            f"{self.kb.fingerprint}|{self.retrieval_version}|k{self.top_k}|n{CALIBRATION_QUERIES}|s{CALIBRATION_SEED}"
+        # Everything the fitted parameters depend on: a change refits instead of loading stale JSON.
+        recipe = "|".join(
+            [
+                self.kb.fingerprint,
+                self.retrieval_version,
+                f"k{self.top_k}",
+                f"n{CALIBRATION_QUERIES}",
+                f"s{CALIBRATION_SEED}",
+                ",".join(FEATURES),
+            ]
         )
         key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
         path = cache_dir / "calibration" / f"{key}.json" if cache_dir else None

@@ -33,12 +33,16 @@ def show_outcome(outcome: ImportOutcome) -> None:
 
 
 st.title("Documents", anchor=False)
+# The list comes first on screen (curators mostly open documents) but is filled last in the
+# script, so a document added below in this same run already shows in it.
+list_slot = st.container()
 
+st.subheader("Add documents", anchor=False)
 paste_tab, upload_tab, sample_tab = st.tabs(["Paste text", "Upload files", "Sample documents"])
 
 with paste_tab:
     with st.form("paste", clear_on_submit=False, border=False):
-        text = st.text_area("Document text", height=200, placeholder="Paste an abstract or a clinical note…")
+        text = st.text_area("Document text", height=160, placeholder="Paste an abstract or a clinical note…")
         doc_id = st.text_input("Document id (optional)", placeholder="e.g. PMID:12345678; blank = derived from text")
         submitted = st.form_submit_button("Add document", type="primary")
     if submitted:
@@ -78,40 +82,40 @@ with sample_tab:
         files = [(p.name, p.read_bytes()) for p in samples]
         show_outcome(import_files(store, get_linker(), files, max_bytes=settings.max_upload_bytes))
 
-st.subheader("Stored documents", anchor=False)
 with store() as session:
     summaries = repository.list_documents(session)
 
 if not summaries:
-    st.info("No documents yet: paste a text, upload files or load the samples above.")
+    list_slot.info("No documents yet: paste a text, upload files or load the samples below.")
     st.stop()
 
-table = pd.DataFrame(
-    {
-        "Document": [d.doc_id for d in summaries],
-        "Source": [d.source for d in summaries],
-        "Mentions": [d.n_mentions for d in summaries],
-        "Decided": [d.n_decided for d in summaries],
-        "Progress": [d.n_decided / d.n_mentions if d.n_mentions else 0.0 for d in summaries],
-        "Added": [d.created_at for d in summaries],
-    }
-)
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0, format="percent"),
-        "Added": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD HH:mm"),
-    },
-)
-
-doc_ids = [d.doc_id for d in summaries]
-current = state.current_doc_id()
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    chosen = st.selectbox(
-        "Open a document", doc_ids, index=doc_ids.index(current) if current in doc_ids else 0, width=420
+with list_slot:
+    table = pd.DataFrame(
+        {
+            "Document": [d.doc_id for d in summaries],
+            "Source": [d.source for d in summaries],
+            "Mentions": [d.n_mentions for d in summaries],
+            "Decided": [d.n_decided for d in summaries],
+            "Progress": [d.n_decided / d.n_mentions if d.n_mentions else 0.0 for d in summaries],
+            "Added": [d.created_at for d in summaries],
+        }
     )
-    if st.button("Open in Review", type="primary", icon=":material/fact_check:"):
-        state.set_current_doc_id(chosen)
-        st.switch_page("pages/review.py")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0, format="percent"),
+            "Added": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+    doc_ids = [d.doc_id for d in summaries]
+    current = state.current_doc_id()
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        chosen = st.selectbox(
+            "Open a document", doc_ids, index=doc_ids.index(current) if current in doc_ids else 0, width=420
+        )
+        if st.button("Open in Review", type="primary", icon=":material/fact_check:"):
+            state.set_current_doc_id(chosen)
+            st.switch_page("pages/review.py")

@@ -42,11 +42,10 @@ st.dataframe(
         {"status": [STATUS_LABELS[s] for s in DecisionStatus], "mentions": [by_status[s] for s in DecisionStatus]}
     ),
     hide_index=True,
+    width=480,
 )
 
-fmt: ExportFormat = st.radio(
-    "Format", list(FORMATS), format_func=lambda f: FORMATS[f][0], horizontal=True
-)
+fmt: ExportFormat = st.radio("Format", list(FORMATS), format_func=lambda f: FORMATS[f][0], horizontal=True)
 label, file_name, mime = FORMATS[fmt]
 with store() as session:
     exported = services.export_gold(session, fmt)

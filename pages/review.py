@@ -32,7 +32,8 @@ if not summaries:
 progress_by_doc = {d.doc_id: (d.n_decided, d.n_mentions) for d in summaries}
 doc_ids = list(progress_by_doc)
 current_doc = state.current_doc_id()
-doc_id = st.selectbox(
+select_col, progress_slot = st.columns([3, 2], vertical_alignment="bottom")
+doc_id = select_col.selectbox(
     "Document",
     doc_ids,
     index=doc_ids.index(current_doc) if current_doc in doc_ids else 0,
@@ -81,7 +82,16 @@ def record_decision(mention: Mention, status: DecisionStatus, concept_ids: Seque
 
 
 def link_concept(mention: Mention, result: LinkResult | None, concept_id: str) -> None:
-    """Link the mention to one concept: ACCEPTED if it is the top candidate, else CORRECTED."""
+    """Link the mention to one concept: ACCEPTED if it is the top candidate, else CORRECTED.
+
+    The id is resolved first, so a typed alt id of the top candidate counts as accepting it;
+    an unknown id is reported here and nothing is stored.
+    """
+    try:
+        concept_id = linker.concept(concept_id).concept_id
+    except BelError as e:
+        st.error(widgets.md(e))
+        return
     record_decision(mention, review_flow.status_for_concept(concept_id, result), [concept_id])
 
 
@@ -91,14 +101,18 @@ def move(offset: int) -> None:
 
 
 n_decided, n_mentions = progress_by_doc[doc_id]
-st.progress(n_decided / n_mentions if n_mentions else 0.0, text=f"{n_decided} of {n_mentions} mentions decided")
+progress_slot.progress(n_decided / n_mentions if n_mentions else 0.0, text=f"{n_decided} of {n_mentions} decided")
 
-doc_col, panel_col = st.columns([5, 4], gap="large")
+mention = items[current_key].mention if current_key else None
+result = results.get(current_key) if current_key else None
+candidates = result.candidates if result else ()
+
+doc_col, panel_col = st.columns([5, 6], gap="large")
 
 with doc_col:
     st.markdown(widgets.legend_html(), unsafe_allow_html=True)
     # Long documents scroll inside a fixed frame so the review panel stays beside them.
-    with st.container(height=520 if len(document.text) > 1500 else "content", border=True):
+    with st.container(height=420 if len(document.text) > 1200 else "content", border=True):
         st.markdown(
             widgets.highlighted_text_html(
                 document,
@@ -109,173 +123,166 @@ with doc_col:
             ),
             unsafe_allow_html=True,
         )
-    with st.expander("Add a mention by offsets"):
-        with st.form("add_mention", border=False):
-            start_col, end_col, label_col = st.columns(3)
-            start = start_col.number_input("Start", min_value=0, max_value=len(document.text), step=1, key="new-start")
-            end = end_col.number_input("End", min_value=0, max_value=len(document.text), step=1, key="new-end")
-            label = label_col.text_input("Label (optional)", key="new-label")
-            add = st.form_submit_button("Add mention")
-        if add:
-            try:
-                with store.begin() as session:
-                    added = services.add_manual_mention(
-                        session, linker, doc_id, int(start), int(end), label.strip() or None
-                    )
-            except BelError as e:
-                st.error(widgets.md(e))
-            else:
-                state.flash(widgets.md(f"Added mention “{added.text}” ({added.start}-{added.end})"))
-                state.set_current_mention_key(added.key)
-                st.rerun()
+    card_tab, search_tab, id_tab, history_tab, add_tab = st.tabs(
+        ["Concept", "Search KB", "Link by id", "History", "Add mention"]
+    )
 
 with panel_col:
-    if current_key is None:
-        st.info("This document has no mentions. Add one by offsets on the left.")
-        st.stop()
-
-    position = order.index(current_key)
-    nav_prev, nav_label, nav_next = st.columns([3, 4, 3], vertical_alignment="center")
-    nav_prev.button(
-        "Previous", key="prev", icon=":material/arrow_back:", shortcut="k", on_click=move, args=(-1,), width="stretch"
-    )
-    nav_next.button(
-        "Next", key="next", icon=":material/arrow_forward:", shortcut="j", on_click=move, args=(1,), width="stretch"
-    )
-    nav_label.markdown(
-        f"Queue item **{position + 1}** of {len(order)} · {len(undecided)} undecided", text_alignment="center"
-    )
-
-    mention = items[current_key].mention
-    result = results.get(current_key)
-    latest = decisions.get(current_key)
-
-    st.subheader(f"“{widgets.md(mention.text)}”", anchor=False)
-    st.caption(
-        widgets.md(
-            f"characters {mention.start}-{mention.end} · {mention.origin.value}"
-            + (f" · label {mention.label}" if mention.label else "")
-            + (f" · file ids {'|'.join(mention.annotated_ids)}" if mention.annotated_ids else "")
+    if mention is None:
+        st.info("This document has no mentions yet: add one by its offsets on the left.")
+    else:
+        nav_prev, nav_label, nav_next = st.columns([3, 4, 3], vertical_alignment="center")
+        nav_prev.button("Previous", key="prev", shortcut="k", on_click=move, args=(-1,), width="stretch")
+        nav_next.button("Next", key="next", shortcut="j", on_click=move, args=(1,), width="stretch")
+        nav_label.markdown(
+            f"Item **{order.index(mention.key) + 1}** of {len(order)} · {len(undecided)} undecided",
+            text_alignment="center",
         )
-    )
-    st.markdown(widgets.context_html(document, mention), unsafe_allow_html=True)
-    if latest is not None:
-        ids = f": {', '.join(latest.concept_ids)}" if latest.concept_ids else ""
-        st.info(widgets.md(f"Latest decision: {widgets.STATUS_LABELS[latest.status]}{ids} (by {latest.curator})"))
-
-    candidates = result.candidates if result else ()
-    st.markdown("**Candidates**")
-    if not candidates:
-        st.warning("No KB candidates for this mention: search the KB below, or mark it NIL.")
-    for rank, candidate in enumerate(candidates[:9], start=1):
-        pick_col, name_col, score_col = st.columns([1, 5, 4], vertical_alignment="center")
-        if pick_col.button(
-            str(rank),
-            key=f"pick-{rank}",
-            shortcut=str(rank),
-            type="primary" if rank == 1 else "secondary",
-            help=f"Link to {candidate.name} ({candidate.concept_id})",
-        ):
-            link_concept(mention, result, candidate.concept_id)
-        name_col.markdown(f"**{widgets.md(candidate.name)}** · {widgets.md(candidate.concept_id)}")
-        name_col.caption(widgets.md(f"matched “{candidate.matched_alias}” · {candidate.stage}"))
-        probability = candidate.calibrated_score
-        score_col.progress(
-            min(1.0, max(0.0, probability if probability is not None else candidate.raw_score)),
-            text=(f"p {probability:.2f}" if probability is not None else "uncalibrated")
-            + f" · raw {candidate.raw_score:.3f}",
-        )
-
-    accept_col, nil_col, span_col, entity_col, skip_col = st.columns(5)
-    accept = accept_col.button(
-        "Accept top", key="accept", shortcut="a", type="primary", disabled=not candidates, width="stretch"
-    )
-    if accept:
-        record_decision(mention, DecisionStatus.ACCEPTED, [candidates[0].concept_id])
-    if nil_col.button("NIL", key="nil", shortcut="n", help="An entity not in the KB", width="stretch"):
-        record_decision(mention, DecisionStatus.NIL)
-    if span_col.button("Wrong span", key="wrong-span", shortcut="w", width="stretch"):
-        record_decision(mention, DecisionStatus.WRONG_SPAN)
-    if entity_col.button("Not entity", key="not-entity", shortcut="x", width="stretch"):
-        record_decision(mention, DecisionStatus.NOT_ENTITY)
-    if skip_col.button("Skip", key="skip", shortcut="s", width="stretch"):
-        record_decision(mention, DecisionStatus.SKIPPED)
-
-    card_tab, search_tab, id_tab, history_tab = st.tabs(["Concept", "Search KB", "Link by id", "History"])
-
-    with card_tab:
-        if candidates:
-            shown = st.selectbox(
-                "Candidate",
-                range(len(candidates)),
-                format_func=lambda i: widgets.candidate_label(i + 1, candidates[i]),
-                key=f"card-{doc_id}-{mention.start}-{mention.end}",
-                label_visibility="collapsed",
+        st.subheader(f"“{widgets.md(mention.text)}”", anchor=False)
+        st.caption(
+            widgets.md(
+                f"characters {mention.start}-{mention.end} · {mention.origin.value}"
+                + (f" · label {mention.label}" if mention.label else "")
+                + (f" · file ids {'|'.join(mention.annotated_ids)}" if mention.annotated_ids else "")
             )
-            try:
-                concept = linker.concept(candidates[shown].concept_id)
-            except BelError as e:
-                st.error(widgets.md(e))
-            else:
-                st.markdown(widgets.concept_card(concept), unsafe_allow_html=True)
-            with st.expander("All candidate scores"):
-                st.dataframe(
-                    pd.DataFrame(widgets.candidate_rows(result)),
-                    hide_index=True,
-                    column_config={
-                        "probability": st.column_config.ProgressColumn(
-                            "probability", min_value=0.0, max_value=1.0, format="%.2f"
-                        ),
-                    },
+        )
+        st.markdown(widgets.context_html(document, mention), unsafe_allow_html=True)
+        latest = decisions.get(mention.key)
+        if latest is not None:
+            ids = f": {', '.join(latest.concept_ids)}" if latest.concept_ids else ""
+            st.info(widgets.md(f"Latest decision: {widgets.STATUS_LABELS[latest.status]}{ids} (by {latest.curator})"))
+
+        # A wrapping row: labels and shortcut hints stay whole at any window width.
+        with st.container(horizontal=True, gap="small"):
+            if st.button("Accept top", key="accept", shortcut="a", type="primary", disabled=not candidates):
+                record_decision(mention, DecisionStatus.ACCEPTED, [candidates[0].concept_id])
+            if st.button("NIL", key="nil", shortcut="n", help="An entity whose concept is not in the KB"):
+                record_decision(mention, DecisionStatus.NIL)
+            if st.button("Wrong span", key="wrong-span", shortcut="w"):
+                record_decision(mention, DecisionStatus.WRONG_SPAN)
+            if st.button("Not entity", key="not-entity", shortcut="x"):
+                record_decision(mention, DecisionStatus.NOT_ENTITY)
+            if st.button("Skip", key="skip", shortcut="s"):
+                record_decision(mention, DecisionStatus.SKIPPED)
+
+        if not candidates:
+            st.warning("No KB candidates for this mention: search the KB on the left, or mark it NIL.")
+        for rank, candidate in enumerate(candidates[:9], start=1):
+            pick_col, name_col, score_col = st.columns([1, 8, 4], vertical_alignment="center")
+            if pick_col.button(
+                str(rank),
+                key=f"pick-{rank}",
+                shortcut=str(rank),
+                type="primary" if rank == 1 else "secondary",
+                help=f"Link to {candidate.name} ({candidate.concept_id})",
+            ):
+                link_concept(mention, result, candidate.concept_id)
+            name_col.markdown(
+                f"**{widgets.md(candidate.name)}** · {widgets.md(candidate.concept_id)}  \n"
+                f":small[:gray[matched “{widgets.md(candidate.matched_alias)}” · {widgets.md(candidate.stage)}]]"
+            )
+            probability = candidate.calibrated_score
+            score_col.progress(
+                min(1.0, max(0.0, probability if probability is not None else candidate.raw_score)),
+                text=(f"p {probability:.2f}" if probability is not None else "uncalibrated")
+                + f" · raw {candidate.raw_score:.3f}",
+            )
+
+with add_tab:
+    with st.form("add_mention", border=False):
+        start_col, end_col, label_col = st.columns(3)
+        start = start_col.number_input("Start", min_value=0, max_value=len(document.text), step=1, key="new-start")
+        end = end_col.number_input("End", min_value=0, max_value=len(document.text), step=1, key="new-end")
+        label = label_col.text_input("Label (optional)", key="new-label")
+        add = st.form_submit_button("Add mention")
+    if add:
+        try:
+            with store.begin() as session:
+                added = services.add_manual_mention(
+                    session, linker, doc_id, int(start), int(end), label.strip() or None
                 )
+        except BelError as e:
+            st.error(widgets.md(e))
         else:
-            st.caption("No candidate to show.")
+            state.flash(widgets.md(f"Added mention “{added.text}” ({added.start}-{added.end})"))
+            state.set_current_mention_key(added.key)
+            st.rerun()
 
-    with search_tab:
-        query = st.text_input("Search by name, synonym or id", key="kb-query", placeholder="e.g. seizure, HP:0001250")
-        if query.strip():
-            hits = linker.search_kb(query.strip(), limit=10)
-            if not hits:
-                st.caption("No concept matches.")
-            for concept in hits:
-                text_col, link_col = st.columns([4, 1], vertical_alignment="center")
-                text_col.markdown(f"**{widgets.md(concept.name)}** · {widgets.md(concept.concept_id)}")
-                if concept.synonyms:
-                    text_col.caption(widgets.md(", ".join(concept.synonyms[:6])))
-                if link_col.button("Link", key=f"link-{concept.concept_id}", help="Link to this concept"):
-                    link_concept(mention, result, concept.concept_id)
+if mention is None:
+    st.stop()
 
-    with id_tab:
-        with st.form("link_by_id", border=False):
-            typed_id = st.text_input("Concept id", placeholder="e.g. HP:0001250", key="concept-id")
-            link_by_id = st.form_submit_button("Link to this id")
-        if link_by_id:
-            concept_id = typed_id.strip()
-            if not concept_id:
-                st.error("Type a concept id first, e.g. HP:0001250.")
-            else:
-                link_concept(mention, result, concept_id)
-
-    with history_tab:
-        with store() as session:
-            history = repository.decision_history(session, current_key)
-        if not history:
-            st.caption("No decisions yet for this mention.")
+with card_tab:
+    if candidates:
+        shown = st.selectbox(
+            "Candidate",
+            range(len(candidates)),
+            format_func=lambda i: widgets.candidate_label(i + 1, candidates[i]),
+            key=f"card-{doc_id}-{mention.start}-{mention.end}",
+            label_visibility="collapsed",
+        )
+        try:
+            concept = linker.concept(candidates[shown].concept_id)
+        except BelError as e:
+            st.error(widgets.md(e))
         else:
-            # Newest first: the top row is the verdict that counts.
+            st.markdown(widgets.concept_card(concept), unsafe_allow_html=True)
+        with st.expander("All candidate scores"):
             st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "when": d.decided_at,
-                            "status": d.status.value,
-                            "concept_ids": ", ".join(d.concept_ids),
-                            "curator": d.curator,
-                            "note": d.note,
-                        }
-                        for d in reversed(history)
-                    ]
-                ),
+                pd.DataFrame(widgets.candidate_rows(result)),
                 hide_index=True,
-                column_config={"when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss")},
+                column_config={
+                    "probability": st.column_config.ProgressColumn(
+                        "probability", min_value=0.0, max_value=1.0, format="%.2f"
+                    ),
+                },
             )
+    else:
+        st.caption("No candidate to show.")
+
+with search_tab:
+    query = st.text_input("Search by name, synonym or id", key="kb-query", placeholder="e.g. seizure, HP:0001250")
+    if query.strip():
+        hits = linker.search_kb(query.strip(), limit=10)
+        if not hits:
+            st.caption("No concept matches.")
+        for concept in hits:
+            text_col, link_col = st.columns([5, 1], vertical_alignment="center")
+            synonyms = f"  \n:small[:gray[{widgets.md(', '.join(concept.synonyms[:6]))}]]" if concept.synonyms else ""
+            text_col.markdown(f"**{widgets.md(concept.name)}** · {widgets.md(concept.concept_id)}{synonyms}")
+            if link_col.button("Link", key=f"link-{concept.concept_id}", help="Link to this concept"):
+                link_concept(mention, result, concept.concept_id)
+
+with id_tab:
+    with st.form("link_by_id", border=False):
+        typed_id = st.text_input("Concept id", placeholder="e.g. HP:0001250", key="concept-id")
+        link_by_id = st.form_submit_button("Link to this id")
+    if link_by_id:
+        concept_id = typed_id.strip()
+        if not concept_id:
+            st.error("Type a concept id first, e.g. HP:0001250.")
+        else:
+            link_concept(mention, result, concept_id)
+
+with history_tab:
+    with store() as session:
+        history = repository.decision_history(session, mention.key)
+    if not history:
+        st.caption("No decisions yet for this mention.")
+    else:
+        # Newest first: the top row is the verdict that counts.
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "when": d.decided_at,
+                        "status": d.status.value,
+                        "concept_ids": ", ".join(d.concept_ids),
+                        "curator": d.curator,
+                        "note": d.note,
+                    }
+                    for d in reversed(history)
+                ]
+            ),
+            hide_index=True,
+            column_config={"when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss")},
+        )

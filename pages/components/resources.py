@@ -120,9 +120,9 @@ def get_linker() -> LinkingPipeline:
             try:
                 slot.linker = LinkingPipeline.from_settings(get_settings(), progress=progress)
             except BelError as e:
-                progress.close()
                 logger.warning("linker build failed: %s", e)
                 stop_with_error(e)
-            progress.close()
+            finally:
+                progress.close()
             logger.info("linker ready: %s", slot.linker.model_version)
-    return slot.linker
+        return slot.linker

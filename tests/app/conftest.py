@@ -28,8 +28,7 @@ _SERIALIZABLE = "runner.enforceSerializableSessionState"
 
 # Detected in this text by the tiny KB's dictionary: seizures, short stature, ASD, migraine headache.
 CLINICAL_TEXT = (
-    "The girl had seizures and short stature. Echocardiography showed an ASD. "
-    "Her mother reports migraine headache."
+    "The girl had seizures and short stature. Echocardiography showed an ASD. Her mother reports migraine headache."
 )
 
 

@@ -38,7 +38,7 @@ def test_highlight_escapes_text_and_marks_state():
     assert "<b>" not in html
     assert "&amp; &lt;b&gt;&quot;" in html
     assert 'bel-high" title="Fits (p = 0.90; accepted)"' in html
-    assert ">Fits<span style=\"font-size:0.8em;margin-left:2px\">&#10003;</span></mark>" in html
+    assert '>Fits<span style="font-size:0.8em;margin-left:2px">&#10003;</span></mark>' in html
     assert 'class="bel-mention bel-low"' in html and "outline:2px solid" in html
     assert "\nnext line" in html  # newlines kept; the div uses pre-wrap
 

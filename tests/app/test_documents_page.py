@@ -91,7 +91,9 @@ def test_upload_reports_bad_lines_and_keeps_the_rest(app, store):
     assert len(warnings) == 2
     assert warnings[0].startswith(md("corpus.pubtator, line 4:"))
     assert warnings[1].startswith(md("corpus.pubtator, line 6:"))
-    assert [e.value for e in at.error] == [md("scan.txt: this looks like a binary file; upload UTF-8 plain text or PubTator")]
+    assert [e.value for e in at.error] == [
+        md("scan.txt: this looks like a binary file; upload UTF-8 plain text or PubTator")
+    ]
     with store() as session:
         assert sorted(d.doc_id for d in repository.list_documents(session)) == ["111", "note"]
         mentions = {m.text: m for m in repository.list_mentions(session, "111")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 
 
@@ -44,3 +45,16 @@ def test_status_page_describes_the_linker_and_the_store(app):
     assert any("TinyHPO" in m.value for m in at.markdown)
     # Calibration bars and the curator reliability diagram.
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_missing_kb_is_reported_not_raised(app, app_env, monkeypatch):
+    monkeypatch.setenv("BEL_KB", str(app_env / "missing.jsonl"))
+    at = app("status")
+    assert at.error and md("missing.jsonl") in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_a_bad_setting_is_reported_not_raised(app, monkeypatch):
+    monkeypatch.setenv("BEL_DENSE_ENABLED", "maybe")
+    at = app("documents")
+    assert [e.value for e in at.error] == [md("retrieval.dense_enabled: expected bool, got 'maybe'")]

@@ -142,12 +142,12 @@ def test_next_and_previous_walk_the_queue(app):
     at = app()
     paste(at, CLINICAL_TEXT, doc_id=DOC)
     at.switch_page("pages/review.py").run()
-    assert any("Queue item **1** of 4" in m.value for m in at.markdown)
+    assert any("Item **1** of 4" in m.value for m in at.markdown)
     click(at, "Next")
-    assert any("Queue item **2** of 4" in m.value for m in at.markdown)
+    assert any("Item **2** of 4" in m.value for m in at.markdown)
     click(at, "Previous")
     click(at, "Previous")  # clamped at the first item
-    assert any("Queue item **1** of 4" in m.value for m in at.markdown)
+    assert any("Item **1** of 4" in m.value for m in at.markdown)
 
 
 def test_add_mention_validates_offsets(app, store):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 
 import pytest
 
@@ -27,14 +28,8 @@ TEXT = (
 DOC = "case-browser"
 
 
-def _queue_position(page) -> str:
-    return page.get_by_text(re.compile(r"^Queue item")).inner_text()
-
-
 def _wait_for_decisions(store, n: int, timeout_s: float = 30.0) -> dict:
     """Poll the database until ``n`` decisions are stored (the click's rerun is asynchronous)."""
-    import time
-
     deadline = time.monotonic() + timeout_s
     while True:
         with store() as session:
@@ -54,17 +49,17 @@ def test_paste_then_accept_by_click_and_by_keyboard(page, server):
     page.screenshot(path=ARTIFACTS / "documents.png")
 
     page.get_by_role("button", name=re.compile("^Open in Review")).click()
-    page.get_by_text(re.compile(r"^Queue item 1 of 6")).wait_for()
+    page.get_by_text(re.compile(r"^Item 1 of 6")).wait_for()
     store = open_store(f"sqlite:///{server.data_dir / 'bel.db'}")
 
     page.get_by_role("button", name=re.compile("^Accept top")).click()
-    page.get_by_text(re.compile(r"^Queue item 2 of 6")).wait_for()
+    page.get_by_text(re.compile(r"^Item 2 of 6")).wait_for()
     assert len(_wait_for_decisions(store, 1)) == 1
 
     # Keyboard: focus the page body (not a text field), then press "a".
     page.get_by_role("heading", name="Review", exact=True).click()
     page.keyboard.press("a")
-    page.get_by_text(re.compile(r"^Queue item 3 of 6")).wait_for()
+    page.get_by_text(re.compile(r"^Item 3 of 6")).wait_for()
     decisions = _wait_for_decisions(store, 2)
     assert [d.status for d in decisions.values()] == [DecisionStatus.ACCEPTED] * 2
     assert {d.curator for d in decisions.values()} == {"browser-test"}
@@ -73,6 +68,7 @@ def test_paste_then_accept_by_click_and_by_keyboard(page, server):
     page.locator("mark.bel-mention", has_text="✓").nth(1).wait_for()
     # Streamlit scrolls inside its main area, so a tall viewport shows the whole review panel.
     page.set_viewport_size({"width": 1440, "height": 1350})
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in the shot
     page.wait_for_timeout(1000)
     page.screenshot(path=ARTIFACTS / "review.png")
     if os.environ.get("BEL_SAVE_SCREENSHOTS") == "1":

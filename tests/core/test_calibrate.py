@@ -8,12 +8,14 @@ import pytest
 from bel_core.calibrate import (
     ScoreCalibrator,
     brier_score,
+    exact_flags,
     exact_match_pairs,
     expected_calibration_error,
     heldout_synonym_pairs,
     margins,
 )
 from bel_core.text import normalize
+from bel_core.types import Candidate
 
 
 def test_ece_hand_computed():
@@ -59,7 +61,7 @@ def test_fit_reduces_ece_on_miscalibrated_synthetic_scores():
 def test_json_round_trip_predicts_identically():
     cal = ScoreCalibrator().fit([0.9, 0.8, 0.3, 0.2, 0.7, 0.4], [0.1, 0.2, -0.5, -0.6, 0.0, -0.3], [1, 1, 0, 0, 1, 0])
     data = cal.to_json()
-    assert data["method"] == "logistic" and data["features"] == ["score", "margin", "is_top1"]
+    assert data["method"] == "logistic" and data["features"][:4] == ["score", "margin", "is_top1", "exact"]
     again = ScoreCalibrator.from_json(data)
     assert again.predict([0.5], [0.1]).tolist() == cal.predict([0.5], [0.1]).tolist()
     assert again.digest == cal.digest and len(cal.digest) == 8
@@ -88,3 +90,15 @@ def test_exact_pairs_avoid_held_out_names(tiny_kb):
     exact = exact_match_pairs(tiny_kb, 1000, seed=3, avoid=heldout)
     held = {(normalize(a), c) for a, c in heldout}
     assert exact and not held & {(normalize(a), c) for a, c in exact}
+
+
+def test_apply_flags_exact_hits_from_the_tfidf_stage_score():
+    cal = ScoreCalibrator().fit([1.0, 0.4, 0.8, 0.3, 0.9, 0.2], [0.6, -0.6, 0.5, -0.5, 0.7, -0.7], [1, 0, 1, 0, 0, 0])
+    exact = Candidate("A", "A", "a", "hybrid", 0.9, stage_scores=(("tfidf", 1.0), ("dense", 0.8)))
+    fuzzy = Candidate("A", "A", "a", "hybrid", 0.9, stage_scores=(("tfidf", 0.95), ("dense", 0.85)))
+    assert exact_flags([exact, fuzzy]).tolist() == [True, False]
+    [p_exact] = cal.apply([exact])
+    [p_fuzzy] = cal.apply([fuzzy])
+    assert p_exact.calibrated_score == cal.predict([0.9], [0.9], [True])[0]
+    assert p_exact.calibrated_score != p_fuzzy.calibrated_score
+    assert cal.apply([]) == []
