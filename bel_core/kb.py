@@ -50,9 +50,7 @@ class KnowledgeBase:
         by_id: dict[str, Concept] = {}
         for concept in concepts:
             if concept.concept_id in by_id:
-                raise KnowledgeBaseError(
-                    f"{name}: concept id {concept.concept_id!r} occurs twice; ids must be unique"
-                )
+                raise KnowledgeBaseError(f"{name}: concept id {concept.concept_id!r} occurs twice; ids must be unique")
             by_id[concept.concept_id] = concept
         self._concepts = {cid: by_id[cid] for cid in sorted(by_id)}
         self._alt = self._index_alt_ids()

@@ -79,10 +79,15 @@ def build_kb(concepts: Sequence[Concept], path: Path, name: str, version: str | 
         kb = KnowledgeBase(concepts, name=name, version=version or file_version(path))
     except KnowledgeBaseError as e:
         raise KnowledgeBaseError(f"{path}: {e}") from e
-    logger.info("Loaded %s (%s): %d concepts from %s in %.2f s", kb.name, kb.version, len(kb), path,
-                time.perf_counter() - started)
+    logger.info(
+        "Loaded %s (%s): %d concepts from %s in %.2f s",
+        kb.name,
+        kb.version,
+        len(kb),
+        path,
+        time.perf_counter() - started,
+    )
     return kb
-
 
 
 def drop_ambiguous_alt_ids(concepts: list[Concept], path: Path) -> list[Concept]:
@@ -92,7 +97,6 @@ def drop_ambiguous_alt_ids(concepts: list[Concept], path: Path) -> list[Concept]
     if bad:
         logger.info("%s: dropped %d alt ids that are primary ids or name several concepts", path, len(bad))
     return [replace(c, alt_ids=tuple(a for a in dict.fromkeys(c.alt_ids) if a not in bad)) for c in concepts]
-
 
 
 def load_jsonl(path: str | Path) -> KnowledgeBase:
@@ -142,4 +146,3 @@ def _concept_from_json(record: object, path: Path, lineno: int) -> Concept:
             raise malformed(path, lineno, f"{key!r} must be a list of strings, got {value!r}")
         lists[key] = tuple(value)
     return Concept(concept_id=cid.strip(), name=name.strip(), definition=definition, **lists)
-

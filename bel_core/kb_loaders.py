@@ -91,12 +91,23 @@ def load_tsv(path: str | Path) -> KnowledgeBase:
             continue
         fields = [f.strip() for f in line.split("\t")]
         if not 2 <= len(fields) <= 5 or not fields[0] or not fields[1]:
-            raise malformed(path, lineno, f"expected 'id<TAB>name[<TAB>synonyms[<TAB>types[<TAB>definition]]]' "
-                                           f"with a non-empty id and name, got {len(fields)} field(s)")
+            raise malformed(
+                path,
+                lineno,
+                f"expected 'id<TAB>name[<TAB>synonyms[<TAB>types[<TAB>definition]]]' "
+                f"with a non-empty id and name, got {len(fields)} field(s)",
+            )
         fields += [""] * (5 - len(fields))
         check_new_id(seen, fields[0], path, lineno)
-        concepts.append(Concept(fields[0], fields[1], synonyms=split_field(fields[2]), types=split_field(fields[3]),
-                                definition=fields[4] or None))
+        concepts.append(
+            Concept(
+                fields[0],
+                fields[1],
+                synonyms=split_field(fields[2]),
+                types=split_field(fields[3]),
+                definition=fields[4] or None,
+            )
+        )
     return build_kb(concepts, path, file_stem(path), None, started)
 
 
@@ -128,13 +139,25 @@ def load_medic(path: str | Path) -> KnowledgeBase:
             continue
         f = line.split("\t")
         if len(f) < 8 or not f[0].strip() or not f[1].strip():
-            raise malformed(path, lineno, "expected CTD columns DiseaseName<TAB>DiseaseID<TAB>AltDiseaseIDs<TAB>"
-                                           f"Definition<TAB>ParentIDs<TAB>...<TAB>Synonyms, got {len(f)} column(s)")
+            raise malformed(
+                path,
+                lineno,
+                "expected CTD columns DiseaseName<TAB>DiseaseID<TAB>AltDiseaseIDs<TAB>"
+                f"Definition<TAB>ParentIDs<TAB>...<TAB>Synonyms, got {len(f)} column(s)",
+            )
         cid = _medic_id(f[1])
         check_new_id(seen, cid, path, lineno)
-        concepts.append(Concept(cid, f[0].strip(), synonyms=split_field(f[7]), types=("Disease",),
-                                definition=f[3].strip() or None, parents=tuple(map(_medic_id, split_field(f[4]))),
-                                alt_ids=tuple(map(_medic_id, split_field(f[2])))))
+        concepts.append(
+            Concept(
+                cid,
+                f[0].strip(),
+                synonyms=split_field(f[7]),
+                types=("Disease",),
+                definition=f[3].strip() or None,
+                parents=tuple(map(_medic_id, split_field(f[4]))),
+                alt_ids=tuple(map(_medic_id, split_field(f[2]))),
+            )
+        )
     return build_kb(drop_ambiguous_alt_ids(concepts, path), path, "CTD MEDIC", version, started)
 
 
@@ -156,8 +179,10 @@ def _sniff_format(path: Path) -> str:
         return "dict"
     if "\t" in first:
         return "tsv"
-    raise KnowledgeBaseError(f"Cannot tell the format of {path} from its name or first lines; "
-                             f"set kb.format to one of {', '.join(FORMATS[1:])}")
+    raise KnowledgeBaseError(
+        f"Cannot tell the format of {path} from its name or first lines; "
+        f"set kb.format to one of {', '.join(FORMATS[1:])}"
+    )
 
 
 def load_kb(source: str, *, format: str = "auto", cache_dir: Path, roots: Sequence[str] = ()) -> KnowledgeBase:

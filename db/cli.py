@@ -142,8 +142,10 @@ def cmd_link(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     _write_predictions(results, args.out)
     rate = len(results) / elapsed if elapsed > 0 else float("inf")
-    print(f"linked {len(results)} mentions in {len(parsed.documents)} documents "
-          f"in {elapsed:.1f}s ({rate:.0f}/s) -> {args.out}")
+    print(
+        f"linked {len(results)} mentions in {len(parsed.documents)} documents "
+        f"in {elapsed:.1f}s ({rate:.0f}/s) -> {args.out}"
+    )
     return 0
 
 
@@ -201,8 +203,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                 n_gold += services.import_gold_decisions(session, pipeline, spans, curator=f"import:{doc.source}")
         n_docs += 0 if report.already_stored else 1
         n_mentions += report.n_new_mentions
-    print(f"imported {n_docs} new documents, {n_mentions} new mentions, {n_gold} gold decisions "
-          f"into {settings.resolved_db_url}")
+    print(
+        f"imported {n_docs} new documents, {n_mentions} new mentions, {n_gold} gold decisions "
+        f"into {settings.resolved_db_url}"
+    )
     return 0
 
 

@@ -106,8 +106,15 @@ def test_fingerprint_is_stable_and_covers_names_synonyms_types() -> None:
     # A literal: the hash must not depend on the process (hash seeds, dict order).
     assert fp == "311b0d06cd193a50f2843a5116abf0f24ed926881060bba2c83e7d00a6fe9a29"
     assert _fingerprint_kb(list(reversed(base)), name="Other", version="2") == fp
-    assert _fingerprint_kb([Concept("X:1", "Seizure", synonyms=("Fits",), types=("Neuro",), definition="d"),
-                            Concept("X:2", "Headache")]) == fp
+    assert (
+        _fingerprint_kb(
+            [
+                Concept("X:1", "Seizure", synonyms=("Fits",), types=("Neuro",), definition="d"),
+                Concept("X:2", "Headache"),
+            ]
+        )
+        == fp
+    )
     assert _fingerprint_kb([Concept("X:1", "Seizure", synonyms=("Fit",), types=("Neuro",)), base[1]]) != fp
     assert _fingerprint_kb([Concept("X:1", "Seizure", synonyms=("Fits",)), base[1]]) != fp
     assert _fingerprint_kb([base[0], Concept("X:3", "Headache")]) != fp

@@ -97,7 +97,10 @@ def test_load_tsv_optional_columns_and_comments() -> None:
     kb = load_tsv(KB_TSV)
     assert (kb.name, len(kb)) == ("kb_sample", 3)
     assert kb.get("HP:0001250") == Concept(
-        "HP:0001250", "Seizure", synonyms=("Seizures", "Epileptic seizure"), types=("Neurology",),
+        "HP:0001250",
+        "Seizure",
+        synonyms=("Seizures", "Epileptic seizure"),
+        types=("Neurology",),
         definition="An intermittent abnormality.",
     )
     assert kb.get("HP:0000252") == Concept("HP:0000252", "Microcephaly")
@@ -128,8 +131,12 @@ def test_load_medic_sample() -> None:
     assert (kb.name, kb.version) == ("CTD MEDIC", "2017-06-06")
     assert [c.concept_id for c in kb] == ["C", "D006527", "D023961", "OMIM:400045"]
     assert kb.get("D006527") == Concept(
-        "D006527", "Hepatolenticular Degeneration", synonyms=("Wilson Disease", "Kinnier-Wilson Disease"),
-        types=("Disease",), definition="A rare autosomal recessive disease.", parents=("D008107", "C"),
+        "D006527",
+        "Hepatolenticular Degeneration",
+        synonyms=("Wilson Disease", "Kinnier-Wilson Disease"),
+        types=("Disease",),
+        definition="A rare autosomal recessive disease.",
+        parents=("D008107", "C"),
         # DO:DOID:0000001 is also an alt id of OMIM:400045: ambiguous, so dropped
         alt_ids=("DO:DOID:893", "OMIM:277900"),
     )
@@ -156,9 +163,14 @@ def test_load_obo_fields_synonym_scopes_and_obsolete_terms() -> None:
     assert "TST:0009999" not in kb  # obsolete
     assert "part_of" not in kb  # [Typedef]
     assert kb.get("TST:0002279") == Concept(
-        "TST:0001250", "Seizure", synonyms=("Seizures", "Epilepsy"), types=("Phenotypic abnormality",),
-        definition='An "intermittent" abnormality of nervous system physiology.', parents=("TST:0000707",),
-        xrefs=("UMLS:C0036572",), alt_ids=("TST:0002279",),
+        "TST:0001250",
+        "Seizure",
+        synonyms=("Seizures", "Epilepsy"),
+        types=("Phenotypic abnormality",),
+        definition='An "intermittent" abnormality of nervous system physiology.',
+        parents=("TST:0000707",),
+        xrefs=("UMLS:C0036572",),
+        alt_ids=("TST:0002279",),
     )
     # without roots, the file's top term (All) is the root: categories are its children
     assert kb.get("TST:0000006").types == ("Mode of inheritance",)
@@ -187,8 +199,8 @@ def test_load_obo_unknown_or_obsolete_root() -> None:
     ("stanza", "message"),
     [
         ("[Term]\nid: X:2\nname: b\nno colon here\n", "line 9: expected 'tag: value'"),
-        ("[Term]\nid: X:2\nname: b\nsynonym: unquoted EXACT []\n", "line 9: expected synonym: \"text\""),
-        ("[Term]\nid: X:2\ndef: no quotes\nname: b\n", "line 8: expected def: \"text\""),
+        ("[Term]\nid: X:2\nname: b\nsynonym: unquoted EXACT []\n", 'line 9: expected synonym: "text"'),
+        ("[Term]\nid: X:2\ndef: no quotes\nname: b\n", 'line 8: expected def: "text"'),
         ("[Term]\nid: X:2\n", "line 6: [Term] stanza without 'id' or 'name'"),
         ("[Term]\nid: X:1\nname: again\n", "line 6: term 'X:1' is defined twice"),
     ],
