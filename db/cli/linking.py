@@ -1,0 +1,114 @@
+"""Commands that link: build-index, link, link-corpus, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from bel_core.evaluate import score_link_results
+from bel_core.types import Mention
+from db.cli.common import (
+    add_kb_options,
+    filter_types,
+    load_pipeline,
+    read_inputs,
+    settings_from_args,
+    write_predictions,
+)
+
+
+def register(sub: Any) -> None:
+    """Add this group's subcommands to the ``bel`` parser."""
+    p = sub.add_parser("build-index", help="load the KB, build and cache the retrieval indexes and calibrator")
+    add_kb_options(p)
+    p.set_defaults(func=cmd_build_index)
+
+    p = sub.add_parser("link", help="detect (or take PubTator) mentions in files and link them")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--out", required=True, help="predictions JSONL (the shared scorer's format)")
+    p.add_argument("--gold-spans", action="store_true", help="link only the spans given in the file")
+    p.add_argument("--types", help="keep only mentions of these comma-separated types")
+    add_kb_options(p)
+    p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("link-corpus", help="link the gold spans of a PubTator corpus")
+    p.add_argument("corpus")
+    p.add_argument("--out", required=True)
+    p.add_argument("--types")
+    p.add_argument("--linker", default="retriever", choices=["retriever"], help="which linker ranks candidates")
+    p.add_argument("--models", help="model directory (reserved for trained linkers)")
+    add_kb_options(p)
+    p.set_defaults(func=cmd_link_corpus)
+
+    p = sub.add_parser("evaluate", help="link a gold PubTator corpus and report acc@k, ECE and Brier")
+    p.add_argument("corpus")
+    p.add_argument("--types")
+    p.add_argument("--alt-ids", help="alt_id<TAB>primary map (e.g. medic_alt_ids.tsv)")
+    p.add_argument("--out", help="also write predictions JSONL")
+    add_kb_options(p)
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_build_index(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    pipeline = load_pipeline(settings)
+    print(f"KB {pipeline.kb.name} {pipeline.kb.version}: {len(pipeline.kb)} concepts")
+    print(f"model version: {pipeline.model_version}")
+    report = getattr(pipeline, "calibration_report", None)
+    if report is not None:
+        print(f"calibration: {report}")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    parsed = read_inputs(args.files, settings.max_upload_bytes)
+    pipeline = load_pipeline(settings)
+    mentions: list[Mention] = filter_types(parsed.mentions, args.types)
+    if not args.gold_spans:
+        for doc in parsed.documents:
+            mentions += pipeline.detect(doc)
+    started = time.perf_counter()
+    results = pipeline.link(mentions)
+    elapsed = time.perf_counter() - started
+    write_predictions(results, args.out)
+    rate = len(results) / elapsed if elapsed > 0 else float("inf")
+    print(
+        f"linked {len(results)} mentions in {len(parsed.documents)} documents "
+        f"in {elapsed:.1f}s ({rate:.0f}/s) -> {args.out}"
+    )
+    return 0
+
+
+def cmd_link_corpus(args: argparse.Namespace) -> int:
+    args.gold_spans = True
+    args.files = [args.corpus]
+    return cmd_link(args)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    parsed = read_inputs([args.corpus], max_bytes=2**40)
+    mentions = [m for m in filter_types(parsed.mentions, args.types) if m.annotated_ids]
+    pipeline = load_pipeline(settings)
+    started = time.perf_counter()
+    results = pipeline.link(mentions)
+    elapsed = time.perf_counter() - started
+    alt_ids = _read_alt_ids(args.alt_ids) if args.alt_ids else {}
+    report = score_link_results(results, alt_ids=alt_ids)
+    print(report.as_text())
+    print(f"{len(results)} mentions in {elapsed:.1f}s ({len(results) / max(elapsed, 1e-9):.0f}/s)")
+    if args.out:
+        write_predictions(results, args.out)
+    return 0
+
+
+def _read_alt_ids(path: str) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            alt, primary = line.split("\t")[:2]
+            table[alt] = tuple(primary.split("|"))
+    return table
