@@ -5,9 +5,10 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
-PYTEST_ARGS ?= -m "not slow"
+# Everything: unit, db, AppTest, headless-browser and the slow end-to-end test of the embedded default.
+PYTEST_ARGS ?= -m ""
 
-.PHONY: install install-test run index test test-all bench clean
+.PHONY: install install-test run index test test-fast clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,8 +39,8 @@ run: index
 test: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
 
-test-all: install-test
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m ""
+test-fast: install-test
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

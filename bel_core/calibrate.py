@@ -7,6 +7,9 @@ alias equals the mention (exact hit), and the products of "ranked first" with th
 fitted on synthetic mentions drawn from the KB itself (no curated data is needed at
 start-up): KB synonyms held out of the index, mixed with synonyms left in (exact hits).
 This module does not retrieve; fitting takes a ranking function from ``pipeline``.
+
+The cross-encoder's margin calibrators (``calibrate_margin``) and the calibration measures
+(``reliability``) live in their own modules and are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bel_core.calibrate_margin import IsotonicMarginCalibrator as IsotonicMarginCalibrator
+from bel_core.calibrate_margin import MarginCalibrator as MarginCalibrator
+from bel_core.calibrate_margin import TemperatureBucketCalibrator as TemperatureBucketCalibrator
+from bel_core.calibrate_margin import isotonic_calibrator as isotonic_calibrator
+from bel_core.calibrate_margin import margin_calibrator_from_json as margin_calibrator_from_json
 from bel_core.kb import KnowledgeBase
+from bel_core.reliability import brier_score as brier_score
+from bel_core.reliability import expected_calibration_error as expected_calibration_error
+from bel_core.reliability import reliability_bins as reliability_bins
 from bel_core.retrieve import Exclusion
 from bel_core.text import normalize
 from bel_core.types import Candidate
@@ -142,28 +153,6 @@ class ScoreCalibrator:
     def digest(self) -> str:
         """Short hash of the parameters (goes into ``model_version``)."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:8]
-
-
-def expected_calibration_error(probs: ArrayLike, labels: ArrayLike, n_bins: int = 15) -> float:
-    """ECE with equal-width bins, binned as the shared scorer does (``lo < p <= hi``, 0 in bin 0)."""
-    p = np.asarray(probs, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
-    if not len(p):
-        return 0.0
-    ece = 0.0
-    for b in range(n_bins):
-        # The same float comparisons as score.py, so both agree to the last digit.
-        lo, hi = b / n_bins, (b + 1) / n_bins
-        sel = ((p > lo) & (p <= hi)) | ((p == 0.0) if b == 0 else False)
-        if sel.any():
-            ece += sel.sum() / len(p) * abs(p[sel].mean() - y[sel].mean())
-    return float(ece)
-
-
-def brier_score(probs: ArrayLike, labels: ArrayLike) -> float:
-    """Mean squared difference between probabilities and 0/1 outcomes."""
-    p = np.asarray(probs, dtype=np.float64)
-    return float(np.mean((p - np.asarray(labels, dtype=np.float64)) ** 2)) if len(p) else 0.0
 
 
 def _multi_name_concepts(kb: KnowledgeBase) -> list[tuple[str, list[str]]]:

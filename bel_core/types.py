@@ -23,6 +23,7 @@ class DecisionStatus(StrEnum):
     WRONG_SPAN = "wrong_span"  # the span boundaries are wrong
     NOT_ENTITY = "not_entity"  # the span is not an entity of interest at all
     SKIPPED = "skipped"  # looked at, deferred
+    NEEDS_CONTEXT = "needs_context"  # deferred: the text around the mention does not settle it
 
     @property
     def links_concept(self) -> bool:

@@ -2,6 +2,8 @@
 
 Machine output (``link_runs``, ``candidates``) and human verdicts (``decisions``) never
 share a table, so re-running the linker can never overwrite what a curator decided.
+The team side (``users``, ``assignments``) and the curators' KB additions
+(``kb_synonyms``) have their own tables too.
 ``decisions`` is append-only: the migration installs SQLite triggers that abort any
 UPDATE or DELETE on it, and queries take the row with the highest id per mention.
 
@@ -12,6 +14,7 @@ The schema is built by the Alembic migrations, never by ``create_all`` in produc
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -40,6 +43,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Role(StrEnum):
+    """What an account may do; each role includes the ones before it."""
+
+    CURATOR = "curator"  # decides mentions of the documents assigned to them
+    ADJUDICATOR = "adjudicator"  # also resolves disagreements; their verdict becomes gold
+    ADMIN = "admin"  # also manages accounts and assignments
 
 
 def utcnow() -> datetime:
@@ -162,7 +173,10 @@ class DecisionRow(Base):
     """A curator's verdict; rows are only ever inserted (see the module docstring).
 
     ``shown`` snapshots the candidates, with scores, the curator saw, so a verdict can be
-    audited even after the mention is re-linked by a newer model.
+    audited even after the mention is re-linked by a newer model; ``kb_version`` and
+    ``model_version`` name what produced them, and ``suggestions_hidden`` marks a blind
+    review (nothing was shown). An undo is a new row whose ``undoes_id`` names the
+    decision it takes back; ``adjudicated`` marks an adjudicator's resolution (gold).
     """
 
     __tablename__ = "decisions"
@@ -186,3 +200,53 @@ class DecisionRow(Base):
     shown: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     corrected_start: Mapped[int | None]
     corrected_end: Mapped[int | None]
+    kb_version: Mapped[str | None] = mapped_column(String(255))
+    model_version: Mapped[str | None] = mapped_column(String(255))
+    suggestions_hidden: Mapped[bool] = mapped_column(default=False)
+    undoes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    adjudicated: Mapped[bool] = mapped_column(default=False)
+
+
+class UserRow(Base):
+    """A curator account; ``password_hash`` is an Argon2id hash (salt and parameters inside)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[Role] = mapped_column(_str_enum(Role, "user_role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AssignmentRow(Base):
+    """A document assigned to a curator; two rows for one document mean double annotation."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("document_id", "curator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    curator: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KbSynonymRow(Base):
+    """A curator-added synonym: the KB extension, versioned by who added what, when, to which KB.
+
+    ``alias_norm`` (``bel_core.text.normalize``) makes "Fits" and "fits " one synonym.
+    """
+
+    __tablename__ = "kb_synonyms"
+    __table_args__ = (UniqueConstraint("alias_norm", "concept_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(Text)
+    alias_norm: Mapped[str] = mapped_column(Text)
+    concept_id: Mapped[str] = mapped_column(String(255))
+    kb_version: Mapped[str] = mapped_column(String(255))
+    curator: Mapped[str] = mapped_column(String(255))
+    # The mention the synonym was taken from; no cascade, like decisions.
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
