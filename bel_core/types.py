@@ -136,6 +136,7 @@ class LinkResult:
     candidates: tuple[Candidate, ...]
     model_version: str
     kb_version: str
+    nil_probability: float | None = None  # P(the right concept is not among the candidates)
 
     @property
     def top(self) -> Candidate | None:

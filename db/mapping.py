@@ -8,12 +8,43 @@ module so they round-trip to the same ``Candidate``.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from bel_core.types import Candidate, Decision, Mention
+from bel_core.types import Candidate, Decision, LinkResult, Mention
 from db.models import CandidateRow, DecisionRow, MentionRow, utcnow
 
 MentionKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    """What surrounded a decision beyond the ``Decision`` itself (stored with it, for audit).
+
+    Attributes:
+        link_run_id: the run whose candidates were on screen, None if there were none.
+        kb_version: version of the KB the curator searched and linked against.
+        model_version: the linker that produced the candidates.
+        suggestions_hidden: blind review: no candidates or scores were shown.
+        undoes_id: this decision takes back decision ``undoes_id`` (an undo).
+        adjudicated: an adjudicator's resolution of a disagreement; it becomes gold.
+    """
+
+    link_run_id: int | None = None
+    kb_version: str | None = None
+    model_version: str | None = None
+    suggestions_hidden: bool = False
+    undoes_id: int | None = None
+    adjudicated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A decision as stored: its row id (for optimistic concurrency and undo) and its context."""
+
+    id: int
+    decision: Decision
+    context: DecisionContext
 
 
 def sha256(text: str) -> str:
@@ -57,8 +88,8 @@ def candidate_from_json(d: dict[str, Any]) -> Candidate:
     return Candidate(**{**d, "stage_scores": tuple((stage, score) for stage, score in d["stage_scores"])})
 
 
-def candidate_row(c: Candidate, *, mention_id: int, rank: int) -> CandidateRow:
-    """A new ``candidates`` row for ``c`` at ``rank`` (0 = best)."""
+def candidate_row(c: Candidate, *, mention_id: int, rank: int, nil_probability: float | None = None) -> CandidateRow:
+    """A new ``candidates`` row for ``c`` at ``rank`` (0 = best), with the mention's P(NIL) at rank 0."""
     return CandidateRow(
         mention_id=mention_id,
         rank=rank,
@@ -69,6 +100,7 @@ def candidate_row(c: Candidate, *, mention_id: int, rank: int) -> CandidateRow:
         raw_score=c.raw_score,
         calibrated_score=c.calibrated_score,
         stage_scores=[[stage, score] for stage, score in c.stage_scores],
+        nil_probability=nil_probability,
     )
 
 
@@ -85,7 +117,16 @@ def to_candidate(row: CandidateRow) -> Candidate:
     )
 
 
-def decision_row(decision: Decision, *, mention_id: int, link_run_id: int | None) -> DecisionRow:
+def nil_probability(result: LinkResult) -> float | None:
+    """The linker's P(NIL) for a result, None from linkers that do not estimate it.
+
+    Read with ``getattr`` because the field is optional in the ``Linker`` protocol's results.
+    """
+    value = getattr(result, "nil_probability", None)
+    return None if value is None else float(value)
+
+
+def decision_row(decision: Decision, *, mention_id: int, context: DecisionContext) -> DecisionRow:
     """A new ``decisions`` row; a missing ``decided_at`` becomes now (UTC)."""
     start, end = decision.corrected_span or (None, None)
     return DecisionRow(
@@ -95,10 +136,15 @@ def decision_row(decision: Decision, *, mention_id: int, link_run_id: int | None
         curator=decision.curator,
         decided_at=decision.decided_at or utcnow(),
         note=decision.note,
-        link_run_id=link_run_id,
+        link_run_id=context.link_run_id,
         shown=[candidate_to_json(c) for c in decision.shown],
         corrected_start=start,
         corrected_end=end,
+        kb_version=context.kb_version,
+        model_version=context.model_version,
+        suggestions_hidden=context.suggestions_hidden,
+        undoes_id=context.undoes_id,
+        adjudicated=context.adjudicated,
     )
 
 
@@ -117,3 +163,11 @@ def to_decision(row: DecisionRow, key: MentionKey) -> Decision:
         shown=tuple(candidate_from_json(d) for d in row.shown),
         corrected_span=corrected,
     )
+
+
+def to_stored_decision(row: DecisionRow, key: MentionKey) -> StoredDecision:
+    """A stored decision with its id and context."""
+    context = DecisionContext(
+        row.link_run_id, row.kb_version, row.model_version, row.suggestions_hidden, row.undoes_id, row.adjudicated
+    )
+    return StoredDecision(row.id, to_decision(row, key), context)

@@ -167,6 +167,9 @@ class CandidateRow(Base):
     raw_score: Mapped[float] = mapped_column(Float)
     calibrated_score: Mapped[float | None] = mapped_column(Float)
     stage_scores: Mapped[list[list[Any]]] = mapped_column(JSON)
+    # P(the right concept is none of the candidates), when the linker estimates it; only
+    # the rank-0 row of a mention carries it (it belongs to the mention, not a candidate).
+    nil_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class DecisionRow(Base):

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from bel_core.errors import DecisionError
-from bel_core.types import LinkResult
+from bel_core.types import DecisionStatus, LinkResult
 from db.mapping import MentionKey, to_candidate, to_mention
 from db.models import CandidateRow, DecisionRow, DocumentRow, LinkRunRow, MentionRow
+
+# Verdicts that defer the mention instead of settling it: not progress, never gold.
+OPEN_STATUSES = frozenset({DecisionStatus.SKIPPED, DecisionStatus.NEEDS_CONTEXT})
 
 
 def document_row(session: Session, doc_id: str) -> DocumentRow:
@@ -51,9 +55,18 @@ def mentions_query(doc_id: str | None) -> Select[MentionRow, str]:
     return query.order_by(DocumentRow.doc_id, MentionRow.start, MentionRow.end)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A mention's newest link result, the run it came from, and the P(NIL) stored with it."""
+
+    result: LinkResult
+    run_id: int
+    nil_probability: float | None
+
+
 def latest_results(
     session: Session, doc_id: str | None, span: tuple[int, int] | None = None
-) -> dict[MentionKey, tuple[LinkResult, int]]:
+) -> dict[MentionKey, StoredResult]:
     """Per mention in scope, its newest link result that has candidates, with the run id."""
     latest = (
         select(CandidateRow.mention_id, func.max(CandidateRow.link_run_id).label("run_id"))
@@ -76,28 +89,36 @@ def latest_results(
     grouped: dict[MentionKey, list[tuple[CandidateRow, MentionRow, str, LinkRunRow]]] = defaultdict(list)
     for row in session.execute(query).tuples():
         grouped[(row[2], row[1].start, row[1].end)].append(row)
-    out: dict[MentionKey, tuple[LinkResult, int]] = {}
+    out: dict[MentionKey, StoredResult] = {}
     for key, rows in grouped.items():
         _, mention, d, run = rows[0]
         candidates = tuple(to_candidate(r[0]) for r in rows)
-        out[key] = (LinkResult(to_mention(mention, d), candidates, run.model_version, run.kb_version), run.id)
+        result = LinkResult(to_mention(mention, d), candidates, run.model_version, run.kb_version)
+        out[key] = StoredResult(result, run.id, rows[0][0].nil_probability)
     return out
 
 
-def latest_decision_ids(doc_id: str | None = None) -> Select[int, int]:
-    """(mention_id, id of its newest decision) for the mentions of one document, or of all."""
-    return (
+def latest_decision_ids(doc_id: str | None = None, *, adjudicated: bool = False) -> Select[int, int]:
+    """(mention_id, id of its newest decision) for the mentions of one document, or of all.
+
+    With ``adjudicated``, only adjudicators' resolutions count.
+    """
+    query = (
         select(DecisionRow.mention_id, func.max(DecisionRow.id).label("decision_id"))
         .join(MentionRow, MentionRow.id == DecisionRow.mention_id)
         .join(DocumentRow, DocumentRow.id == MentionRow.document_id)
         .where(*scope(doc_id))
-        .group_by(DecisionRow.mention_id)
     )
+    if adjudicated:
+        query = query.where(DecisionRow.adjudicated)
+    return query.group_by(DecisionRow.mention_id)
 
 
-def latest_decision_rows(session: Session, doc_id: str | None) -> Iterable[tuple[DecisionRow, MentionRow, str]]:
+def latest_decision_rows(
+    session: Session, doc_id: str | None, *, adjudicated: bool = False
+) -> Iterable[tuple[DecisionRow, MentionRow, str]]:
     """(newest decision, its mention, doc_id) per decided mention, by doc_id, start, end."""
-    latest = latest_decision_ids(doc_id).subquery()
+    latest = latest_decision_ids(doc_id, adjudicated=adjudicated).subquery()
     query = (
         select(DecisionRow, MentionRow, DocumentRow.doc_id)
         .join(latest, latest.c.decision_id == DecisionRow.id)

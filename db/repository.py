@@ -11,22 +11,23 @@ decision per mention (decisions are append-only; older ones are history).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bel_core.errors import DecisionError, InputFormatError
 from bel_core.export import GoldAnnotation
-from bel_core.types import Candidate, Decision, DecisionStatus, Document, LinkResult, Mention
+from bel_core.types import Decision, Document, LinkResult, Mention
 from db import queries
 from db.mapping import (
+    DecisionContext,
     MentionKey,
     candidate_row,
     decision_row,
     mention_row,
+    nil_probability,
     sha256,
     to_decision,
     to_mention,
@@ -43,17 +44,6 @@ class DocumentSummary:
     created_at: datetime
     n_mentions: int
     n_decided: int  # mentions whose latest decision is a verdict (SKIPPED does not count)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueItem:
-    """A mention waiting for (or, with include_decided, having) a curator verdict."""
-
-    mention: Mention
-    top: Candidate | None
-    top_probability: float | None
-    margin: float | None
-    status: DecisionStatus | None
 
 
 def add_document(session: Session, document: Document) -> bool:
@@ -100,7 +90,7 @@ def list_documents(session: Session) -> list[DocumentSummary]:
         select(MentionRow.document_id, func.count().label("n"))
         .join(latest, latest.c.mention_id == MentionRow.id)
         .join(DecisionRow, DecisionRow.id == latest.c.decision_id)
-        .where(DecisionRow.status != DecisionStatus.SKIPPED)
+        .where(DecisionRow.status.not_in(queries.OPEN_STATUSES))
         .group_by(MentionRow.document_id)
         .subquery()
     )
@@ -182,8 +172,10 @@ def add_link_run(session: Session, doc_id: str, results: Sequence[LinkResult], *
     )
     for result in results:
         mention_id = queries.mention_id(session, result.mention.key)
+        p_nil = nil_probability(result)
         run.candidates.extend(
-            candidate_row(c, mention_id=mention_id, rank=rank) for rank, c in enumerate(result.candidates)
+            candidate_row(c, mention_id=mention_id, rank=rank, nil_probability=p_nil if rank == 0 else None)
+            for rank, c in enumerate(result.candidates)
         )
     session.add(run)
     session.flush()
@@ -195,22 +187,38 @@ def latest_link_results(session: Session, doc_id: str) -> dict[MentionKey, LinkR
 
     Mentions no run found candidates for are absent (the UI shows "no candidates").
     """
-    return {k: result for k, (result, _) in queries.latest_results(session, doc_id).items()}
+    return {k: stored.result for k, stored in queries.latest_results(session, doc_id).items()}
 
 
 def latest_link_result(session: Session, key: MentionKey) -> tuple[LinkResult, int] | None:
     """The newest link result for one mention and its run id, or None if it has no candidates."""
-    return queries.latest_results(session, key[0], key[1:]).get(key)
+    stored = queries.latest_results(session, key[0], key[1:]).get(key)
+    return None if stored is None else (stored.result, stored.run_id)
 
 
-def add_decision(session: Session, decision: Decision, *, link_run_id: int | None = None) -> int:
+def add_decision(
+    session: Session,
+    decision: Decision,
+    *,
+    link_run_id: int | None = None,
+    context: DecisionContext | None = None,
+) -> int:
     """Append a curator decision; returns its id. Earlier decisions stay as history.
+
+    Args:
+        session: the caller's session.
+        decision: the verdict.
+        link_run_id: the run whose candidates were shown (overrides ``context.link_run_id``).
+        context: versions, blind mode, undo and adjudication marks.
 
     Raises:
         DecisionError: the mention is not stored.
         ValueError: ``decision.decided_at`` is naive (only UTC-aware times are stored).
     """
-    row = decision_row(decision, mention_id=queries.mention_id(session, decision.mention_key), link_run_id=link_run_id)
+    context = context or DecisionContext()
+    if link_run_id is not None:
+        context = replace(context, link_run_id=link_run_id)
+    row = decision_row(decision, mention_id=queries.mention_id(session, decision.mention_key), context=context)
     session.add(row)
     session.flush()
     return row.id
@@ -238,55 +246,22 @@ def decision_history(session: Session, key: MentionKey) -> list[Decision]:
     return [to_decision(row, key) for row in rows]
 
 
-def _margin(candidates: Sequence[Candidate]) -> float | None:
-    if not candidates:
-        return None
-    pair = candidates[:2]
-    # Compare like with like: calibrated scores when the top two both have one, else raw.
-    calibrated = [c.calibrated_score for c in pair if c.calibrated_score is not None]
-    scores = calibrated if len(calibrated) == len(pair) else [c.raw_score for c in pair]
-    # A lone candidate has no rival: its margin is its own score.
-    return scores[0] - (scores[1] if len(scores) > 1 else 0.0)
-
-
-def review_queue(session: Session, doc_id: str | None = None, *, include_decided: bool = False) -> list[QueueItem]:
-    """Mentions in the order a curator should review them.
-
-    Order: never decided, then SKIPPED, then (only with ``include_decided``) decided; within
-    each group the lowest calibrated top-1 probability first (None, i.e. uncalibrated or no
-    candidates, counts as riskiest), then the smallest top-1/top-2 margin, then doc_id/start.
-    """
-    results = queries.latest_results(session, doc_id)
-    decided = latest_decisions(session, doc_id)
-    items: list[tuple[tuple[Any, ...], QueueItem]] = []
-    for row, d in session.execute(queries.mentions_query(doc_id)).tuples():
-        key = (d, row.start, row.end)
-        status = decided[key].status if key in decided else None
-        group = 0 if status is None else 1 if status is DecisionStatus.SKIPPED else 2
-        if group == 2 and not include_decided:
-            continue
-        result = results.get(key)
-        candidates = result[0].candidates if result else ()
-        top = candidates[0] if candidates else None
-        prob = top.calibrated_score if top else None
-        margin = _margin(candidates)
-        item = QueueItem(to_mention(row, d), top, prob, margin, status)
-        sort_key = (group, prob is not None, prob or 0.0, margin is not None, margin or 0.0, d, row.start, row.end)
-        items.append((sort_key, item))
-    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
-
-
 def gold_annotations(session: Session) -> tuple[list[Document], list[GoldAnnotation]]:
-    """The latest non-SKIPPED decision per mention, with the documents they belong to.
+    """The gold decision per mention, with the documents they belong to.
+
+    Gold is the latest adjudicated decision of a mention if an adjudicator resolved it,
+    else its latest decision; open verdicts (SKIPPED, NEEDS_CONTEXT) are left out.
 
     Returns:
-        Documents that have at least one such decision (by doc_id), and the annotations
+        Documents that have at least one gold decision (by doc_id), and the annotations
         ordered by doc_id, start, end.
     """
+    adjudicated = {m.id: row for row, m, _ in queries.latest_decision_rows(session, None, adjudicated=True)}
     records: list[GoldAnnotation] = []
     documents: dict[str, Document] = {}
-    for row, mention, d in queries.latest_decision_rows(session, None):
-        if row.status is DecisionStatus.SKIPPED:
+    for latest, mention, d in queries.latest_decision_rows(session, None):
+        row = adjudicated.get(mention.id, latest)
+        if row.status in queries.OPEN_STATUSES:
             continue
         key = (d, mention.start, mention.end)
         records.append(GoldAnnotation(to_mention(mention, d), to_decision(row, key)))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from enum import Enum
+from typing import TYPE_CHECKING, Final, Literal
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,8 @@ from bel_core.documents import check_mention
 from bel_core.errors import DecisionError, UnknownConceptError
 from bel_core.export import gold_jsonl, gold_pubtator
 from bel_core.types import Decision, DecisionStatus, Document, Mention, MentionOrigin
-from db import repository
+from db import decisions, repository
+from db.mapping import DecisionContext
 from db.models import utcnow
 
 if TYPE_CHECKING:
@@ -29,6 +31,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MentionKey = tuple[str, int, int]
+
+
+class Unchecked(Enum):
+    """Type of ``UNCHECKED``: "do not check what the curator saw" (None means "saw nothing")."""
+
+    TOKEN = 0
+
+
+UNCHECKED: Final = Unchecked.TOKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,19 +139,27 @@ def decide(
     curator: str,
     note: str = "",
     corrected_span: tuple[int, int] | None = None,
+    expected_latest_decision_id: int | None | Unchecked = UNCHECKED,
+    suggestions_hidden: bool = False,
+    adjudicated: bool = False,
 ) -> Decision:
     """Record a curator's verdict on one mention (appended; the latest decision wins).
 
     Args:
         session: the caller's session, inside a transaction.
-        linker: resolves concept ids (alt ids to primary ids).
+        linker: resolves concept ids (alt ids to primary ids); names the KB version.
         key: the mention's (doc_id, start, end).
         status: the verdict.
         concept_ids: linked concepts for ACCEPTED/CORRECTED; ACCEPTED without ids takes the
-            top candidate.
+            top candidate. Several ids link a composite mention.
         curator: who decides.
         note: free text.
         corrected_span: the right (start, end) for a WRONG_SPAN verdict, if known.
+        expected_latest_decision_id: the id of the latest decision the curator saw (None:
+            they saw none); when given, a decision stored meanwhile by someone else raises
+            instead of being superseded silently.
+        suggestions_hidden: blind review: the curator saw no candidates or scores.
+        adjudicated: an adjudicator's resolution of a disagreement (becomes gold).
 
     Returns:
         The stored decision, with the candidates the curator was shown.
@@ -148,6 +167,7 @@ def decide(
     Raises:
         DecisionError: the mention is unknown, or the verdict and ids do not fit together.
         UnknownConceptError: a concept id is not in the KB; nothing is stored.
+        ConcurrentDecisionError: someone decided the mention since the curator looked.
     """
     repository.get_mention(session, key)  # DecisionError before anything else when unknown
     if corrected_span is not None:
@@ -172,10 +192,23 @@ def decide(
         curator=curator,
         decided_at=utcnow(),
         note=note,
-        shown=result.candidates if result else (),
+        shown=result.candidates if result and not suggestions_hidden else (),
         corrected_span=corrected_span,
     )
-    repository.add_decision(session, decision, link_run_id=run_id)
+    context = DecisionContext(
+        link_run_id=run_id,
+        kb_version=linker.kb_version,
+        model_version=result.model_version if result else linker.model_version,
+        suggestions_hidden=suggestions_hidden,
+        adjudicated=adjudicated,
+    )
+    if isinstance(expected_latest_decision_id, Unchecked):
+        repository.add_decision(session, decision, context=context)
+    else:
+        view = decisions.perspective(session, curator)
+        decisions.add_checked_decision(
+            session, decision, context, expected_latest_id=expected_latest_decision_id, view=view
+        )
     return decision
 
 
@@ -223,14 +256,15 @@ def import_gold_decisions(session: Session, linker: Linker, mentions: Sequence[M
             note=note,
             shown=result.candidates if result else (),
         )
-        repository.add_decision(session, decision, link_run_id=run_id)
+        context = DecisionContext(link_run_id=run_id, kb_version=linker.kb_version, model_version=linker.model_version)
+        repository.add_decision(session, decision, context=context)
         decided[mention.key] = decision
         n += 1
     return n
 
 
 def export_gold(session: Session, fmt: Literal["jsonl", "pubtator"]) -> str:
-    """The current gold annotations (latest non-SKIPPED decision per mention) as text.
+    """The current gold annotations (adjudicated, else latest settled decision per mention) as text.
 
     Raises:
         ValueError: ``fmt`` is neither "jsonl" nor "pubtator".

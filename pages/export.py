@@ -1,4 +1,4 @@
-"""Export: counts of what has been curated, a preview, and the gold file to download."""
+"""Export: counts of what has been curated, a preview, the gold file, and the curators' KB extension."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from db import repository, services
+from db import kb_extension, repository, services
 from pages.components.resources import get_store
 from pages.components.widgets import STATUS_LABELS
 
@@ -49,6 +49,16 @@ fmt: ExportFormat = st.radio("Format", list(FORMATS), format_func=lambda f: FORM
 label, file_name, mime = FORMATS[fmt]
 with store() as session:
     exported = services.export_gold(session, fmt)
+    synonyms = kb_extension.extension_jsonl(session)
+    extension_version = kb_extension.extension_version(session)
+
+with st.sidebar:
+    # Shown whatever the gold state: synonyms can exist before any verdict is exported.
+    st.caption(f"KB extension: {len(synonyms.splitlines())} curator synonym(s), version {extension_version}")
+    if synonyms:
+        st.download_button(
+            "Download KB extension (JSONL)", synonyms, file_name="bel_kb_extension.jsonl", mime="application/jsonl"
+        )
 
 if not exported.strip():
     st.info("Nothing to export yet: decide some mentions on the Review page first.")

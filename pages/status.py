@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from db import repository
+from db.queue import review_queue
 from pages.components import charts
 from pages.components.resources import get_linker, get_settings, get_store
 from pages.components.widgets import md
@@ -77,7 +78,7 @@ with store() as session:
     summaries = repository.list_documents(session)
     decided_items = [
         item
-        for item in repository.review_queue(session, include_decided=True)
+        for item in review_queue(session, include_decided=True)
         if item.status is not None and item.top_probability is not None
     ]
 

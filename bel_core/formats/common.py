@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from bel_core.documents import InputProblem, ParsedInput
@@ -32,23 +33,25 @@ def decode(filename: str, data: bytes | str) -> str:
     Raises:
         InputFormatError: NUL bytes (a binary file), or bytes that are not UTF-8 (names the line).
     """
-    if isinstance(data, bytes):
-        if b"\x00" in data:
-            raise InputFormatError(filename, "this looks like a binary file; import UTF-8 text files")
+    if isinstance(data, str):
+        text = data
+    elif b"\x00" in data:
+        raise InputFormatError(filename, "this looks like a binary file; import UTF-8 text files")
+    else:
         try:
-            data = data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise InputFormatError(
                 filename,
                 f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); re-save it as UTF-8",
                 line=data[: e.start].count(b"\n") + 1,
             ) from e
-    return data.removeprefix("\ufeff").replace("\r\n", "\n")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
 def file_stem(filename: str) -> str:
     """The base name of ``filename`` without its last extension (``a/b/123.ann`` -> ``123``)."""
-    name = re.split(r"[\\/]", filename)[-1]
+    name = re.split(r"[\\/:]", filename)[-1]  # ":" separates an archive from its member
     return name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
 
 
@@ -67,7 +70,7 @@ def safe_file_names(doc_ids: Sequence[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     used: set[str] = set()
     for doc_id in doc_ids:
-        base = _UNSAFE_NAME_CHARS.sub("_", doc_id).strip(".") or "document"
+        base = _UNSAFE_NAME_CHARS.sub("_", doc_id).strip("._-") or "document"
         name, n = base, 1
         while name in used:
             n += 1
@@ -111,10 +114,17 @@ def imported(document: Document, start: int, end: int, label: str | None, ids: S
     )
 
 
-def line_of(text: str, needle: str, start: int = 0) -> int | None:
-    """1-based line of the first ``needle`` at or after ``start`` (best effort for tree formats)."""
-    at = text.find(needle, start)
-    return None if at < 0 else text.count("\n", 0, at) + 1
+class LineFinder:
+    """Line numbers of strings in a parsed text (best effort, for JSON that keeps no positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._breaks = [i for i, c in enumerate(text) if c == "\n"]
+
+    def find(self, needle: str, start: int = 0) -> tuple[int | None, int]:
+        """(1-based line, position) of the first ``needle`` at or after ``start``; (None, start) if absent."""
+        at = self.text.find(needle, start)
+        return (None, start) if at < 0 else (bisect_left(self._breaks, at) + 1, at)
 
 
 class Collector:

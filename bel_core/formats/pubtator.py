@@ -7,7 +7,8 @@ the title boundary, spans, types and ids. Composite ids ``A|B`` and combinations
 both become several ids of one mention and are written back joined by ``|``; ``-1`` (no
 id) is read as a NIL mention and written back as ``-1``; relation lines
 (``PMID<TAB>CID<TAB>chem<TAB>disease``) are skipped, because decisions are about single
-mentions; the 7th column (composite part texts) is not kept.
+mentions; the 7th column (composite part texts) is not kept. A text that is a title plus a
+trailing space (an empty abstract) comes back without that space.
 """
 
 from __future__ import annotations

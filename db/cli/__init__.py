@@ -8,6 +8,7 @@ Examples::
     bel evaluate NCBItestset_corpus.txt --kb CTD_diseases.tsv.gz --alt-ids medic_alt_ids.tsv
     bel --db sqlite:///bel.db import docs/*.pubtator --as suggestions
     bel --db sqlite:///bel.db export --format pubtator --out gold.pubtator
+    bel user add alice --role admin                   # first admin (prompts for the password)
 
 The CLI lives beside the storage layer because most commands read or write the curation
 database; it reaches models only through ``bel_core``.
@@ -23,12 +24,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bel_core.errors import BelError
-from db.cli import linking, store
+from db.cli import kb, linking, store, train, users
 
 logger = logging.getLogger("bel")
 
 # Each command group registers its subcommands; add a module here to add a group.
-COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, store)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, store, train, users, kb)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bel_core.config import Settings
 from bel_core.evaluate import score_link_results
 from bel_core.types import Mention
 from db.cli.common import (
@@ -38,7 +40,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--types")
     p.add_argument("--linker", default="retriever", choices=["retriever"], help="which linker ranks candidates")
-    p.add_argument("--models", help="model directory (reserved for trained linkers)")
+    p.add_argument("--models", help="model directory written by `bel train` (default: settings' models_dir)")
     add_kb_options(p)
     p.set_defaults(func=cmd_link_corpus)
 
@@ -47,6 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--types")
     p.add_argument("--alt-ids", help="alt_id<TAB>primary map (e.g. medic_alt_ids.tsv)")
     p.add_argument("--out", help="also write predictions JSONL")
+    p.add_argument("--models", help="model directory written by `bel train`")
     add_kb_options(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -62,8 +65,16 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_link(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the shared options, plus ``--models`` where the command has it."""
     settings = settings_from_args(args)
+    if getattr(args, "models", None):
+        settings = replace(settings, retrieval=replace(settings.retrieval, models_dir=args.models))
+    return settings
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     parsed = read_inputs(args.files, settings.max_upload_bytes)
     pipeline = load_pipeline(settings)
     mentions: list[Mention] = filter_types(parsed.mentions, args.types)
@@ -71,7 +82,8 @@ def cmd_link(args: argparse.Namespace) -> int:
         for doc in parsed.documents:
             mentions += pipeline.detect(doc)
     started = time.perf_counter()
-    results = pipeline.link(mentions)
+    # The document text gives abbreviation definitions, reranker context and document memory.
+    results = pipeline.link(mentions, documents={d.doc_id: d for d in parsed.documents})
     elapsed = time.perf_counter() - started
     write_predictions(results, args.out)
     rate = len(results) / elapsed if elapsed > 0 else float("inf")
@@ -89,12 +101,12 @@ def cmd_link_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    settings = _settings(args)
     parsed = read_inputs([args.corpus], max_bytes=2**40)
     mentions = [m for m in filter_types(parsed.mentions, args.types) if m.annotated_ids]
     pipeline = load_pipeline(settings)
     started = time.perf_counter()
-    results = pipeline.link(mentions)
+    results = pipeline.link(mentions, documents={d.doc_id: d for d in parsed.documents})
     elapsed = time.perf_counter() - started
     alt_ids = _read_alt_ids(args.alt_ids) if args.alt_ids else {}
     report = score_link_results(results, alt_ids=alt_ids)

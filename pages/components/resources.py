@@ -126,3 +126,14 @@ def get_linker() -> LinkingPipeline:
                 progress.close()
             logger.info("linker ready: %s", slot.linker.model_version)
         return slot.linker
+
+
+@st.cache_resource(show_spinner=False)
+def _kb_types(fingerprint: str, _linker: LinkingPipeline) -> list[str]:
+    # Keyed by the KB fingerprint: one pass over the concepts per KB, not per rerun.
+    return sorted({t for concept in _linker.kb for t in concept.types})
+
+
+def kb_types(linker: LinkingPipeline) -> list[str]:
+    """The semantic types used in the linker's KB, sorted (for the Review page's type filter)."""
+    return _kb_types(linker.kb.fingerprint, linker)

@@ -45,6 +45,7 @@ STATUS_LABELS: dict[DecisionStatus, str] = {
     DecisionStatus.WRONG_SPAN: "wrong span",
     DecisionStatus.NOT_ENTITY: "not an entity",
     DecisionStatus.SKIPPED: "skipped",
+    DecisionStatus.NEEDS_CONTEXT: "needs more context",
 }
 
 
@@ -90,7 +91,7 @@ def _mention_span(
     band = confidence_band(probability)
     # Decided mentions keep their confidence colour but get a solid underline and a check,
     # so the curator sees both what the model thought and that a human has looked at it.
-    decided = status is not None and status is not DecisionStatus.SKIPPED
+    decided = status is not None and status not in (DecisionStatus.SKIPPED, DecisionStatus.NEEDS_CONTEXT)
     style = [
         f"background:{band.background}",
         f"border-bottom:{'3px solid' if decided else '2px dashed'} {band.border}",
@@ -164,8 +165,11 @@ def legend_html() -> str:
     return f'<div class="bel-legend" style="font-size:0.85rem">{"".join(items)}</div>'
 
 
-def context_html(document: Document, mention: Mention, window: int = 120) -> str:
-    """The sentence-sized context around a mention, the mention in bold, all escaped."""
+def context_html(document: Document, mention: Mention, window: int = 120, label: str = "") -> str:
+    """The sentence-sized context around a mention, the mention in bold, all escaped.
+
+    ``label`` (e.g. the doc_id, in a group preview) is shown first, in grey.
+    """
     left_start = max(0, mention.start - window)
     right_end = min(len(document.text), mention.end + window)
     left = ("…" if left_start > 0 else "") + document.text[left_start : mention.start]
@@ -173,8 +177,19 @@ def context_html(document: Document, mention: Mention, window: int = 120) -> str
     return (
         '<div class="bel-context" style="white-space:pre-wrap;line-height:1.7;padding:0.5rem 0.75rem;'
         'background:#f8f9fa;border-left:4px solid #1a73e8;border-radius:4px">'
-        f'{_esc(left)}<b style="background:#e8f0fe;padding:0 2px">{_esc(mention.text)}</b>{_esc(right)}</div>'
+        + (f'<span style="color:#5f6368;font-size:0.85em">{_esc(label)} · </span>' if label else "")
+        + f'{_esc(left)}<b style="background:#e8f0fe;padding:0 2px">{_esc(mention.text)}</b>{_esc(right)}</div>'
     )
+
+
+def mention_caption(mention: Mention) -> str:
+    """Plain-text facts about a mention: document, offsets, origin, label, ids from the file."""
+    parts = [mention.doc_id, f"characters {mention.start}-{mention.end}", mention.origin.value]
+    if mention.label:
+        parts.append(f"label {mention.label}")
+    if mention.annotated_ids:
+        parts.append(f"file ids {'|'.join(mention.annotated_ids)}")
+    return " · ".join(parts)
 
 
 def candidate_rows(result: LinkResult | None) -> list[dict[str, object]]:

@@ -10,6 +10,7 @@ import json
 
 from bel_core.types import DecisionStatus
 from db import repository, services
+from db.queue import review_queue
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 
@@ -18,7 +19,7 @@ DOC = "case-1"
 
 def _queue(store):
     with store() as session:
-        return repository.review_queue(session, DOC, include_decided=True)
+        return review_queue(session, DOC, include_decided=True)
 
 
 def test_paste_review_decide_and_export(app, store):

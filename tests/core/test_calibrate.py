@@ -6,13 +6,18 @@ import numpy as np
 import pytest
 
 from bel_core.calibrate import (
+    IsotonicMarginCalibrator,
     ScoreCalibrator,
+    TemperatureBucketCalibrator,
     brier_score,
     exact_flags,
     exact_match_pairs,
     expected_calibration_error,
     heldout_synonym_pairs,
+    isotonic_calibrator,
+    margin_calibrator_from_json,
     margins,
+    reliability_bins,
 )
 from bel_core.text import normalize
 from bel_core.types import Candidate
@@ -102,3 +107,82 @@ def test_apply_flags_exact_hits_from_the_tfidf_stage_score():
     assert p_exact.calibrated_score == cal.predict([0.9], [0.9], [True])[0]
     assert p_exact.calibrated_score != p_fuzzy.calibrated_score
     assert cal.apply([]) == []
+
+
+# --- margin calibrators ---------------------------------------------------------------------
+
+
+def _overconfident_margins(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Labels drawn from sigmoid(z), margins reported as 3z: a model three times too sure."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 2, n)
+    y = (rng.uniform(0, 1, n) < 1 / (1 + np.exp(-z))).astype(int)
+    return 3 * z, y
+
+
+def test_temperature_bucket_fit_recovers_the_temperature_and_lowers_ece():
+    m, y = _overconfident_margins()
+    cal = TemperatureBucketCalibrator().fit(m, y)
+    assert cal.temperature == pytest.approx(3.0, rel=0.15)
+    raw = 1 / (1 + np.exp(-m))
+    assert expected_calibration_error(cal.predict(m), y) < expected_calibration_error(raw, y) / 2
+    assert cal.metrics["ece_calibrated"] < cal.metrics["ece_raw"] and cal.n_fit == len(y)
+
+
+def test_sparse_buckets_keep_a_zero_offset_and_one_class_is_refused():
+    cal = TemperatureBucketCalibrator(min_count=10**6).fit(*_overconfident_margins(500))
+    assert cal.bucket_offsets.tolist() == [0.0] * 10
+    with pytest.raises(ValueError, match="one class"):
+        TemperatureBucketCalibrator().fit([1.0, 2.0], [1, 1])
+
+
+def test_temperature_bucket_json_round_trip(tmp_path):
+    m, y = _overconfident_margins(1000)
+    cal = TemperatureBucketCalibrator(n_buckets=5).fit(m, y)
+    data = cal.to_json()
+    assert data["method"] == "temperature_bucket" and len(data["bucket_edges"]) == 6
+    cal.save(tmp_path / "c.json")
+    again = TemperatureBucketCalibrator.load(tmp_path / "c.json")
+    np.testing.assert_allclose(again.predict(m), cal.predict(m))
+    assert again.metrics == cal.metrics and again.n_fit == 1000
+
+
+def test_temperature_bucket_reads_basilisk_variants():
+    ranged = TemperatureBucketCalibrator.from_json(
+        {"temperature": 1.25, "bucket_offsets": {"0.5-1.0": -0.2, "0.0-0.5": 0.3}}
+    )
+    assert ranged.bucket_edges.tolist() == [0.0, 0.5, 1.0] and ranged.bucket_offsets.tolist() == [0.3, -0.2]
+    # margin 0 -> tempered p 0.5 -> first bucket (lo < p <= hi); margin 5 -> second bucket
+    expected = 1 / (1 + np.exp(-np.array([0.0 + 0.3, 5 / 1.25 - 0.2])))
+    np.testing.assert_allclose(ranged.predict([0.0, 5.0]), expected)
+    indexed = TemperatureBucketCalibrator.from_json({"temperature": 2.0, "bucket_offsets": {"0": 0.1, "3": 0.4}})
+    assert indexed.bucket_offsets.tolist() == [0.1, 0.0, 0.0, 0.4]
+    plain = TemperatureBucketCalibrator.from_json({"temperature": 2.0})
+    assert plain.predict([2.0])[0] == pytest.approx(1 / (1 + np.exp(-1.0)))
+    with pytest.raises(ValueError, match="keyed by"):
+        TemperatureBucketCalibrator.from_json({"bucket_offsets": {"low": 0.1}})
+    with pytest.raises(ValueError, match="temperature_bucket"):
+        TemperatureBucketCalibrator.from_json({"method": "isotonic"})
+
+
+def test_isotonic_is_monotone_round_trips_and_dispatches_from_json():
+    m, y = _overconfident_margins(2000)
+    iso = isotonic_calibrator().fit(m, y)
+    p = iso.predict(np.linspace(-10, 10, 50))
+    assert np.all(np.diff(p) >= 0) and p.min() >= 0.001 and p.max() <= 0.999
+    again = margin_calibrator_from_json(iso.to_json())
+    assert isinstance(again, IsotonicMarginCalibrator)
+    np.testing.assert_allclose(again.predict(m), iso.predict(m))
+    assert isinstance(margin_calibrator_from_json({"temperature": 1.0}), TemperatureBucketCalibrator)
+    with pytest.raises(ValueError, match="not fitted"):
+        isotonic_calibrator().predict([0.0])
+
+
+def test_reliability_bins_match_ece():
+    probs = [0.1, 0.12, 0.9, 1.0, 0.0]
+    labels = [0, 1, 1, 1, 0]
+    bins = reliability_bins(probs, labels)
+    assert [b[2] for b in bins] == [1, 2, 1, 1]
+    assert bins[1] == (pytest.approx(0.11), 0.5, 2)
+    ece = sum(n / 5 * abs(p - a) for p, a, n in bins)
+    assert ece == pytest.approx(expected_calibration_error(probs, labels))

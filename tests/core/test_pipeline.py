@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ import pytest
 from bel_core import pipeline as pipeline_module
 from bel_core.config import KBConfig, RetrievalConfig, Settings
 from bel_core.errors import UnknownConceptError
-from bel_core.pipeline import LinkingPipeline, fuse
-from bel_core.types import Candidate, Document, Mention, MentionOrigin
+from bel_core.pipeline import LinkingPipeline, LinkOptions, fuse
+from bel_core.types import Candidate, Decision, DecisionStatus, Document, Mention, MentionOrigin
 
 TEXT = "The child had seizures, an ASD and short fingers."
 
@@ -123,3 +124,88 @@ def test_fuse_uses_last_score_as_floor_only_for_full_lists():
     short = fuse(tfidf, dense, weight=0.5, depth=3, k=2)  # lists shorter than depth: floor 0
     assert [(c.concept_id, round(c.raw_score, 3)) for c in short] == [("A", 0.75), ("C", 0.4)]
     assert full[0].stage == "hybrid" and full[0].matched_alias == "a"
+
+
+# --- documents, priors, reranker, NIL, model directories ---------------------------------
+
+ABBR_TEXT = "Atrial septal defect (ASD) was repaired. ASD recurred."
+
+
+def _abbr_mentions() -> tuple[Document, list[Mention]]:
+    doc = Document("d2", ABBR_TEXT)
+    second = ABBR_TEXT.index("ASD", 30)
+    return doc, [Mention("d2", 22, 25, "ASD"), Mention("d2", second, second + 3, "ASD")]
+
+
+def test_documents_expand_defined_abbreviations(sparse_pipeline):
+    linker, _, _ = sparse_pipeline
+    doc, mentions = _abbr_mentions()
+    alone = linker.link(mentions)
+    assert {c.concept_id for c in alone[0].candidates[:2]} == {"HP:0001631", "HP:0000729"}  # ambiguous alone
+    with_doc = linker.link(mentions, documents={"d2": doc})
+    assert [r.top.concept_id for r in with_doc] == ["HP:0001631", "HP:0001631"]
+    assert with_doc[0].top.calibrated_score > alone[0].top.calibrated_score
+
+
+def test_nil_probability_is_the_mass_left_over(sparse_pipeline):
+    linker, _, _ = sparse_pipeline
+    (result,) = linker.link([Mention("d", 0, 8, "seizures")])
+    total = sum(c.calibrated_score for c in result.candidates)
+    assert result.nil_probability == pytest.approx(max(0.0, 1.0 - total))
+    assert pipeline_module.nil_probability([_cand("A", 0.5, "x")]) is None  # uncalibrated
+
+
+def test_exact_first_orders_exact_hits_by_training_counts(sparse_pipeline):
+    from bel_core.augment import AliasExtension
+
+    linker, _, _ = sparse_pipeline
+    priors = AliasExtension.from_links(
+        [("ASD", ("HP:0000729",)), ("asd", ("HP:0000729",)), ("ASD", ("HP:0001631",))], linker.kb
+    )
+    trained = LinkingPipeline(
+        linker.kb, linker.tfidf, linker.detector, top_k=5, priors=priors, options=LinkOptions(exact_first=True)
+    )
+    (ranked,) = trained.retrieve([Mention("d", 0, 3, "ASD")])
+    assert [c.concept_id for c in ranked[:2]] == ["HP:0000729", "HP:0001631"]
+    assert "priors[2]" in trained.model_version
+
+
+def test_reranker_stage_and_memory(sparse_pipeline, tmp_path):
+    from bel_core.rerank import CrossEncoderReranker
+    from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
+
+    linker, _, _ = sparse_pipeline
+    reranker = CrossEncoderReranker.load(str(save_tiny_cross_encoder(tmp_path / "ce", num_labels=1)))
+    reranking = LinkingPipeline(
+        linker.kb, linker.tfidf, linker.detector, top_k=3, reranker=reranker, options=LinkOptions(rerank_depth=4)
+    )
+    doc, mentions = _abbr_mentions()
+    results = reranking.link(mentions, documents={"d2": doc})
+    assert all(r.top.stage == "reranker" and len(r.candidates) == 3 for r in results)
+    assert all(r.top.calibrated_score is None and r.nil_probability is None for r in results)  # no calibration
+    assert "rerank[" in reranking.model_version
+    decision = Decision("d2", 22, 25, DecisionStatus.CORRECTED, ("HP:0000729",))
+    decided = reranking.link(mentions, documents={"d2": doc}, decisions=[decision])
+    assert decided[1].top.concept_id == "HP:0000729" and decided[1].top.stage_scores[-1][0] == "memory:decision"
+
+
+def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):
+    from bel_core import link_calibration
+    from bel_core.augment import AliasExtension
+    from bel_core.calibrate import ScoreCalibrator
+    from bel_core.kb_loaders import load_jsonl
+    from bel_core.model_dir import KBIdentity, Manifest, write_manifest
+
+    kb = load_jsonl(tiny_kb_path)
+    AliasExtension.from_links([("fitting spells", ("HP:0001250",))], kb).save(tmp_path / "aliases.jsonl")
+    link_calibration.save(ScoreCalibrator([4, 1, 1, 1, 0, 0, 0], -3.0), tmp_path / "calibration.json")
+    components = {"aliases": "aliases.jsonl", "calibration": "calibration.json"}
+    linker_options = {"top_k": 4, "exact_first": True, "memory": None, "abbreviations": "off"}
+    write_manifest(tmp_path, Manifest(KBIdentity.of(kb), components, linker_options))
+    settings = _settings(tmp_path / "data", tiny_kb_path, dense_enabled=False, models_dir=str(tmp_path))
+    linker = LinkingPipeline.from_settings(settings)
+    assert linker.options.memory is None and linker.options.abbreviations == "off" and linker.top_k == 4
+    (result,) = linker.link([Mention("d", 0, 14, "fitting spells")])
+    assert result.top.concept_id == "HP:0001250" and result.top.matched_alias == "fitting spells"
+    assert result.top.calibrated_score == pytest.approx(1 / (1 + math.exp(-(4 + 1 + 1 + 1 - 3))), abs=0.05)
+    assert linker.kb_version.startswith("TinyHPO:tiny-1+1 training aliases:")

@@ -13,7 +13,10 @@ from db import services
 from db.engine import open_store, upgrade
 from db.models import Base, DecisionRow, MentionRow
 
-TABLES = {"alembic_version", "documents", "mentions", "link_runs", "candidates", "decisions"}
+TABLES = {
+    "alembic_version", "documents", "mentions", "link_runs", "candidates", "decisions",
+    "users", "assignments", "kb_synonyms",
+}  # fmt: skip
 
 
 def test_migration_creates_every_table_in_a_new_directory(engine: Engine, tmp_path):
@@ -37,7 +40,7 @@ def test_upgrade_and_open_store_are_idempotent(engine: Engine, db_url: str):
     upgrade(engine)
     factory = open_store(db_url)
     with factory() as session:
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
 
 
 def test_foreign_keys_are_enforced(factory):

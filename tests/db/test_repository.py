@@ -9,6 +9,7 @@ import pytest
 from bel_core.errors import DecisionError, InputFormatError
 from bel_core.types import Candidate, Decision, DecisionStatus, Document, LinkResult, Mention, MentionOrigin
 from db import repository
+from db.queue import review_queue
 
 
 def _candidate(concept_id: str, raw: float, calibrated: float | None) -> Candidate:
@@ -117,8 +118,8 @@ def test_review_queue_order(factory, document):
         repository.add_decision(session, Decision(*m["e"].key, DecisionStatus.NIL))
         repository.add_decision(session, Decision(*m["f"].key, DecisionStatus.SKIPPED))
     with factory() as session:
-        queue = repository.review_queue(session)
-        full = repository.review_queue(session, "doc1", include_decided=True)
+        queue = review_queue(session)
+        full = review_queue(session, "doc1", include_decided=True)
     assert [item.mention for item in queue] == [m["c"], m["d"], m["b"], m["a"], m["f"]]
     assert [item.mention for item in full] == [m["c"], m["d"], m["b"], m["a"], m["f"], m["e"]]
     c, d = queue[0], queue[1]

@@ -1,0 +1,147 @@
+"""Building a ``LinkingPipeline``: from settings alone, or from a ``bel train`` model directory.
+
+Stage: start-up. Loads the KB, builds or loads the retrieval indexes, loads the trained
+components a model directory lists (priors, fine-tuned encoder, reranker, calibration)
+and the linker options recorded with them. It links nothing itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bel_core.augment import AliasExtension
+from bel_core.config import Settings
+from bel_core.dense import DenseRetriever, resolve_encoder
+from bel_core.detect import DictionaryMatcher
+from bel_core.kb import KnowledgeBase
+from bel_core.kb_loaders import load_kb
+from bel_core.memory import MemoryConfig
+from bel_core.model_dir import check_kb, component_path, read_manifest
+from bel_core.retrieve import TfidfRetriever
+
+if TYPE_CHECKING:
+    from bel_core.pipeline import LinkingPipeline, LinkOptions, Progress
+
+logger = logging.getLogger(__name__)
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    """Progress callback that reports nowhere."""
+
+
+def build_retrievers(
+    kb: KnowledgeBase, settings: Settings, encoder: str, progress: Progress | None = None
+) -> tuple[TfidfRetriever, DenseRetriever | None]:
+    """TF-IDF over ``kb``'s aliases, and the dense index of ``encoder`` when dense retrieval is enabled."""
+    report = progress or _noop
+    retrieval = settings.retrieval
+    report("tfidf", 0, 1)
+    started = time.perf_counter()
+    tfidf = TfidfRetriever.from_kb(kb, ngram_range=(retrieval.tfidf_ngram_min, retrieval.tfidf_ngram_max))
+    logger.info("TF-IDF index over %d aliases in %.1f s", len(tfidf.table), time.perf_counter() - started)
+    report("tfidf", 1, 1)
+    if not retrieval.dense_enabled:
+        return tfidf, None
+    spec = resolve_encoder(encoder, cache_dir=settings.cache_dir)
+    dense = DenseRetriever.build(
+        kb,
+        spec,
+        cache_dir=settings.cache_dir,
+        batch_size=retrieval.dense_batch_size,
+        progress=lambda done, total: report("dense", done, total),
+    )
+    return tfidf, dense
+
+
+def load_settings_kb(settings: Settings, progress: Progress | None = None) -> KnowledgeBase:
+    """The KB ``settings.kb`` names."""
+    report = progress or _noop
+    report("kb", 0, 1)
+    kb = load_kb(settings.kb.source, format=settings.kb.format, cache_dir=settings.cache_dir, roots=settings.kb.roots)
+    report("kb", 1, 1)
+    return kb
+
+
+def build_from_settings(cls: type[LinkingPipeline], settings: Settings, progress: Progress | None) -> LinkingPipeline:
+    """Retrieval-only linker, calibrated on synthetic mentions (see ``LinkingPipeline.from_settings``)."""
+    report = progress or _noop
+    kb = load_settings_kb(settings, report)
+    tfidf, dense = build_retrievers(kb, settings, settings.retrieval.dense_model, report)
+    pipeline = cls(
+        kb,
+        tfidf,
+        DictionaryMatcher.from_kb(kb, min_chars=settings.detection.min_chars),
+        dense=dense,
+        dense_weight=settings.retrieval.dense_weight,
+        top_k=settings.retrieval.top_k,
+    )
+    report("calibrate", 0, 1)
+    pipeline.fit_calibrator(settings.cache_dir)
+    report("calibrate", 1, 1)
+    return pipeline
+
+
+def link_options(linker: Mapping[str, Any]) -> LinkOptions:
+    """``LinkOptions`` from a manifest's ``linker`` block (missing keys keep their defaults)."""
+    from bel_core.pipeline import LinkOptions
+
+    memory = linker.get("memory", {})
+    return LinkOptions(
+        abbreviations=linker.get("abbreviations", "long"),
+        exact_first=bool(linker.get("exact_first", True)),
+        rerank_depth=int(linker.get("rerank_depth", 16)),
+        context_chars=int(linker.get("context_chars", 256)),
+        memory=None if memory is None else MemoryConfig(**memory),
+    )
+
+
+def build_from_model_dir(
+    cls: type[LinkingPipeline], model_dir: Path, settings: Settings, progress: Progress | None
+) -> LinkingPipeline:
+    """Linker from a ``bel train`` directory over the KB ``settings`` names (see ``from_model_dir``)."""
+    from bel_core import link_calibration
+
+    report = progress or _noop
+    manifest = read_manifest(model_dir)
+    base = load_settings_kb(settings, report)
+    check_kb(manifest, base, model_dir)
+    aliases = component_path(model_dir, manifest, "aliases")
+    priors = AliasExtension.load(aliases) if aliases else None
+    kb = priors.extend(base) if priors else base
+    encoder = component_path(model_dir, manifest, "encoder")
+    tfidf, dense = build_retrievers(kb, settings, str(encoder) if encoder else settings.retrieval.dense_model, report)
+    linker = manifest.linker
+    reranker = None
+    reranker_dir = component_path(model_dir, manifest, "reranker")
+    if reranker_dir is not None:
+        from bel_core.rerank import CrossEncoderReranker
+
+        report("reranker", 0, 1)
+        reranker = CrossEncoderReranker.load(
+            str(reranker_dir),
+            max_length=linker.get("reranker_max_length"),
+            batch_size=int(linker.get("reranker_batch_size", 64)),
+            quantize=bool(linker.get("quantize", False)),
+        )
+        report("reranker", 1, 1)
+    calibration = component_path(model_dir, manifest, "calibration")
+    pipeline = cls(
+        kb,
+        tfidf,
+        DictionaryMatcher.from_kb(base, min_chars=settings.detection.min_chars),
+        dense=dense,
+        dense_weight=float(linker.get("dense_weight", settings.retrieval.dense_weight)),
+        top_k=int(linker.get("top_k", settings.retrieval.top_k)),
+        calibrator=link_calibration.load(calibration) if calibration else None,
+        reranker=reranker,
+        priors=priors,
+        options=link_options(linker),
+    )
+    if pipeline.calibrator is None and reranker is None:
+        pipeline.fit_calibrator(settings.cache_dir)
+    logger.info("Linker loaded from %s: %s", model_dir, pipeline.model_version)
+    return pipeline

@@ -1,0 +1,327 @@
+"""``bel train``: everything the linker needs for one KB and corpus, into one model directory.
+
+Steps, each logged with the elapsed time: load the KB and the corpora (dev split by
+document when no dev file is given); training mention texts become aliases and link
+priors (``augment``); the bi-encoder is fine-tuned on (mention, gold) pairs plus KB
+synonym pairs; retrieval over the extended KB gives hard negatives; the cross-encoder is
+trained on them, its size capped so the run fits ``max_minutes``; the dev split, linked
+by the full pipeline, fits the final calibration (temperature+buckets vs isotonic vs
+logistic, chosen by cross-validated ECE); the manifest records it all. With
+``synthetic`` > 0, KB-generated mentions (SynCABEL's idea) add to or replace the corpus.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bel_core import link_calibration
+from bel_core.augment import AliasExtension
+from bel_core.config import Settings
+from bel_core.dense import MINILM_PACKAGE, resolve_encoder
+from bel_core.detect import DictionaryMatcher
+from bel_core.kb import KnowledgeBase
+from bel_core.linker_factory import build_retrievers, load_settings_kb
+from bel_core.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
+from bel_core.pipeline import LinkingPipeline, LinkOptions
+from bel_core.training.corpus import LabelledSplit, load_split, split_gold, synthetic_split
+from bel_core.training.pairs import GoldMention, build_pairs
+from bel_core.types import Candidate
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainLinkerConfig:
+    """Inputs and budgets of one ``bel train`` run (all recorded in the manifest).
+
+    Attributes:
+        train: training PubTator corpus (None: synthetic mentions only).
+        dev: dev PubTator corpus (None: ``dev_fraction`` of the training documents).
+        types: keep only mentions of these PubTator types (empty: all).
+        synthetic: KB-generated training mentions to add.
+        max_minutes: wall-clock budget; the reranker's training pairs are capped to fit it.
+        base_model: initial weights of both encoders.
+        finetune_encoder: fine-tune the bi-encoder (else the base encoder retrieves).
+    """
+
+    out: Path
+    train: Path | None = None
+    dev: Path | None = None
+    types: tuple[str, ...] = ()
+    synthetic: int = 0
+    seed: int = 13
+    epochs: int = 1
+    max_minutes: float = 55.0
+    base_model: str = MINILM_PACKAGE
+    finetune_encoder: bool = True
+    dev_fraction: float = 0.15
+    negatives_per_positive: int = 3
+    max_length: int = 64
+    rerank_depth: int = 16
+    bi_encoder_pairs: int = 4000
+    top_k: int = 10
+
+
+class _Clock:
+    def __init__(self, budget_s: float) -> None:
+        self.started = time.perf_counter()
+        self.budget_s = budget_s
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    @property
+    def left(self) -> float:
+        return self.budget_s - self.elapsed
+
+    def say(self, message: str, *args: object) -> None:
+        logger.info(f"[%6.0f s] {message}", self.elapsed, *args)
+
+
+def _splits(config: TrainLinkerConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
+    types = config.types or None
+    train = load_split(config.train, kb, types) if config.train else LabelledSplit()
+    if config.dev:
+        dev = load_split(config.dev, kb, types)
+    else:
+        train, dev = split_gold(train, config.dev_fraction, config.seed)
+    if config.synthetic:
+        synthetic = synthetic_split(kb, config.synthetic, config.seed)
+        if not dev.golds:
+            synthetic, dev = split_gold(synthetic, config.dev_fraction, config.seed)
+        train = train.merged(synthetic)
+    if not train.golds:
+        raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")
+    return train, dev
+
+
+def _pairs_budget(clock: _Clock, config: TrainLinkerConfig, n_dev_pairs: int, rate: float) -> int:
+    """Training pairs that fit the time left, keeping a reserve for dev scoring and calibration."""
+    reserve = 60.0 + n_dev_pairs / max(rate * 3, 1.0)
+    return max(int(rate * max(clock.left - reserve, 30.0) / config.epochs), 256)
+
+
+def _probe_rate(config: TrainLinkerConfig, sample: Sequence[Any]) -> float:
+    """Training pairs per second of the base cross-encoder, timed on two batches."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from bel_core.rerank import resolve_model_dir
+
+    folder, _ = resolve_model_dir(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(folder), num_labels=1, local_files_only=True, ignore_mismatched_sizes=True
+    )
+    batch = list(sample[:32])
+    enc = tokenizer(
+        [p.left for p in batch],
+        [p.right for p in batch],
+        truncation=True,
+        max_length=config.max_length,
+        padding=True,
+        return_tensors="pt",
+    )
+    model(**enc).logits.sum().backward()  # warm-up
+    started = time.perf_counter()
+    for _ in range(2):
+        model(**enc).logits.sum().backward()
+    return 2 * len(batch) / (time.perf_counter() - started)
+
+
+def _accuracy(pipeline: LinkingPipeline, dev: LabelledSplit) -> dict[str, float]:
+    results = pipeline.link([g.mention for g in dev.golds], documents=dev.documents)
+    hits = [[c.concept_id in g.gold_ids for c in r.candidates] for r, g in zip(results, dev.golds, strict=True)]
+    n = max(len(hits), 1)
+    return {"acc@1": sum(h[:1] == [True] for h in hits) / n, "acc@5": sum(any(h[:5]) for h in hits) / n}
+
+
+def _augment(train: LabelledSplit, kb: KnowledgeBase, out: Path, components: dict[str, str]) -> AliasExtension:
+    """Training mention texts -> aliases and priors, saved when there are any (synthetic ones are not)."""
+    priors = AliasExtension.from_links(train.corpus_links(), kb)
+    if len(priors):
+        priors.save(out / "aliases.jsonl")
+        components["aliases"] = "aliases.jsonl"
+    return priors
+
+
+def _finetune(
+    config: TrainLinkerConfig, train: LabelledSplit, kb: KnowledgeBase, settings: Settings, progress: Progress | None
+) -> str:
+    """Fine-tune the bi-encoder on (mention, gold) + as many KB synonym pairs; return its folder."""
+    from bel_core.training.bi_encoder import finetune_bi_encoder, synonym_pairs
+
+    pairs = [(g.mention.text, g.gold_ids[0]) for g in train.golds]
+    pairs += synonym_pairs(kb, len(train.golds), config.seed)
+    base = resolve_encoder(config.base_model, cache_dir=settings.cache_dir)
+    spec = finetune_bi_encoder(
+        base, kb, pairs, config.out / "encoder", seed=config.seed, max_pairs=config.bi_encoder_pairs, progress=progress
+    )
+    return spec.path_or_id
+
+
+def _recall(golds: Sequence[GoldMention], candidates: Sequence[Sequence[Candidate]]) -> float:
+    hits = sum(bool(set(g.gold_ids) & {c.concept_id for c in r}) for g, r in zip(golds, candidates, strict=True))
+    return hits / max(len(golds), 1)
+
+
+def _reranker(
+    config: TrainLinkerConfig,
+    pipeline: LinkingPipeline,
+    train: LabelledSplit,
+    dev: LabelledSplit,
+    clock: _Clock,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """Hard-negative pairs from the pipeline's own candidates; train the cross-encoder within the budget."""
+    from bel_core.training.cross_encoder import CrossEncoderTrainConfig, train_cross_encoder
+
+    depth, kb = config.rerank_depth, pipeline.kb
+    train_lists = pipeline.retrieve([g.mention for g in train.golds], documents=train.documents, k=depth)
+    dev_lists = pipeline.retrieve([g.mention for g in dev.golds], documents=dev.documents, k=depth)
+    n_neg = config.negatives_per_positive
+    train_pairs = build_pairs(train.golds, train_lists, kb, negatives_per_positive=n_neg, seed=config.seed)
+    dev_pairs = build_pairs(dev.golds, dev_lists, kb, negatives_per_positive=n_neg, seed=config.seed)
+    rate = _probe_rate(config, train_pairs)
+    budget = _pairs_budget(clock, config, len(dev_pairs), rate)
+    recall = _recall(dev.golds, dev_lists)
+    clock.say(
+        "pairs: %d train, %d dev; dev recall@%d %.3f; %.0f pairs/s -> at most %d train pairs",
+        len(train_pairs),
+        len(dev_pairs),
+        depth,
+        recall,
+        rate,
+        budget,
+    )
+    ce_config = CrossEncoderTrainConfig(
+        base_model=config.base_model,
+        epochs=config.epochs,
+        max_length=config.max_length,
+        seed=config.seed,
+        max_train_pairs=budget,
+    )
+    metrics = train_cross_encoder(train_pairs, dev_pairs, ce_config, config.out / "reranker", progress=progress)
+    clock.say("reranker trained: dev pair F1 %.3f", metrics.f1)
+    return {
+        f"dev_recall@{depth}": recall,
+        "train_pairs": len(train_pairs),
+        "dev_pairs": len(dev_pairs),
+        "train_pairs_used": min(budget, len(train_pairs)),
+        "reranker_pairs": metrics.to_json(),
+    }
+
+
+def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path) -> dict[str, Any]:
+    """Fit the final calibration on the dev split linked by the full pipeline; save it."""
+    results = pipeline.link([g.mention for g in dev.golds], documents=dev.documents)
+    lists = [list(r.candidates) for r in results]
+    labels = [[int(c.concept_id in g.gold_ids) for c in r] for r, g in zip(lists, dev.golds, strict=True)]
+    calibrator, report = link_calibration.fit_best(lists, labels, [g.mention.doc_id for g in dev.golds])
+    link_calibration.save(calibrator, out / "calibration.json")
+    pipeline.calibrator = calibrator
+    return report
+
+
+def train_linker(
+    config: TrainLinkerConfig, settings: Settings, *, command: str = "", progress: Progress | None = None
+) -> Manifest:
+    """Train and write a model directory; returns its manifest (also in ``out/manifest.json``).
+
+    Args:
+        config: corpora, budgets and hyper-parameters.
+        settings: KB source, cache directory and retrieval settings (n-grams, dense weight).
+        command: the command line, recorded in the manifest.
+        progress: ``progress(stage, done, total)`` for the bars of the stages that have steps.
+
+    Raises:
+        ValueError: no training mentions.
+        KnowledgeBaseError, ModelUnavailableError: the KB or a base model cannot be loaded.
+    """
+    from bel_core.rerank import CrossEncoderReranker
+
+    clock = _Clock(config.max_minutes * 60)
+    config.out.mkdir(parents=True, exist_ok=True)
+    kb = load_settings_kb(settings)
+    train, dev = _splits(config, kb)
+    clock.say("KB %s: %d concepts; train %s; dev %s", kb.name, len(kb), train.summary(), dev.summary())
+    components: dict[str, str] = {}
+    priors = _augment(train, kb, config.out, components)
+    clock.say("dictionary: %d training links added as aliases", len(priors))
+    encoder = config.base_model
+    if config.finetune_encoder:
+        encoder, components["encoder"] = _finetune(config, train, kb, settings, progress), "encoder"
+        clock.say("bi-encoder fine-tuned")
+    retrieval = replace(settings.retrieval, dense_model=encoder)
+    indexed = priors.extend(kb) if len(priors) else kb
+    tfidf, dense = build_retrievers(indexed, replace(settings, retrieval=retrieval), encoder, progress)
+    options = LinkOptions(exact_first=True, rerank_depth=config.rerank_depth)
+    pipeline = LinkingPipeline(
+        indexed,
+        tfidf,
+        DictionaryMatcher.from_kb(kb),
+        dense=dense,
+        dense_weight=retrieval.dense_weight,
+        top_k=config.top_k,
+        priors=priors,
+        options=replace(options, memory=None),
+    )
+    clock.say("retrieval index ready")
+    metrics = _reranker(config, pipeline, train, dev, clock, progress)
+    components["reranker"] = "reranker"
+    pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
+    metrics["calibration"] = _calibrate(pipeline, dev, config.out)
+    components["calibration"] = "calibration.json"
+    clock.say(
+        "calibration: %s chosen; top-1 ECE raw %.3f -> %.3f (in-sample)",
+        metrics["calibration"]["chosen"],
+        metrics["calibration"]["ece_raw"],
+        metrics["calibration"]["ece_in_sample"],
+    )
+    pipeline.options = options
+    metrics["dev"] = _accuracy(pipeline, dev)
+    linker = {
+        **_options_json(options),
+        "top_k": config.top_k,
+        "dense_weight": retrieval.dense_weight,
+        "reranker_max_length": config.max_length,
+        "reranker_batch_size": 64,
+        "quantize": False,
+    }
+    training = {"config": _jsonable(asdict(config)), "train": train.summary(), "dev": dev.summary()}
+    manifest = Manifest(
+        kb=KBIdentity.of(kb, settings.kb.source),
+        components=components,
+        linker=linker,
+        training=training,
+        metrics=metrics,
+        seeds={"seed": config.seed},
+        wall_time_s=round(clock.elapsed, 1),
+        machine=machine_info(),
+        command=command,
+        created_at=now_iso(),
+    )
+    write_manifest(config.out, manifest)
+    clock.say("dev acc@1 %.4f acc@5 %.4f -> %s", metrics["dev"]["acc@1"], metrics["dev"]["acc@5"], config.out)
+    return manifest
+
+
+def _options_json(options: LinkOptions) -> dict[str, Any]:
+    return {
+        "abbreviations": options.abbreviations,
+        "exact_first": options.exact_first,
+        "rerank_depth": options.rerank_depth,
+        "context_chars": options.context_chars,
+        "memory": None if options.memory is None else asdict(options.memory),
+    }
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}

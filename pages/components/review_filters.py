@@ -1,0 +1,53 @@
+"""The Review page's filter row: document, semantic type, status, curator, model disagreement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from bel_core.types import DecisionStatus
+from db.queue import QueueFilters
+from pages.components import state
+from pages.components.widgets import STATUS_LABELS
+
+ALL = ""  # the "no filter" option of the select boxes
+UNDECIDED = "undecided"
+STATUS_OPTIONS: dict[str, DecisionStatus | None] = {
+    UNDECIDED: None,
+    **{STATUS_LABELS[s]: s for s in DecisionStatus},
+}
+
+
+def render(doc_ids: Sequence[str], types: Sequence[str], curators: Sequence[str]) -> QueueFilters:
+    """Draw the filters and return the chosen ones; the document choice is remembered across pages."""
+    current = state.current_doc_id()
+    doc_options = [ALL, *doc_ids]
+    doc_col, type_col, status_col, curator_col, disagree_col = st.columns([3, 3, 3, 2, 2], vertical_alignment="bottom")
+    doc_id = doc_col.selectbox(
+        "Document",
+        doc_options,
+        index=doc_options.index(current) if current in doc_options else 0,
+        format_func=lambda d: d or "All documents",
+    )
+    state.set_current_doc_id(doc_id or None)
+    semantic_type = type_col.selectbox("Semantic type", [ALL, *types], format_func=lambda t: t or "All types")
+    statuses = status_col.multiselect("Status", list(STATUS_OPTIONS), placeholder="Any status")
+    curator = curator_col.selectbox("Curator", [ALL, *curators], format_func=lambda c: c or "Anyone")
+    disagree_col.checkbox(
+        "Models differ",
+        disabled=True,
+        help="Needs runs of two linkers on the same mentions; not available yet.",
+    )
+    return QueueFilters(
+        doc_ids=frozenset({doc_id}) if doc_id else frozenset(),
+        semantic_type=semantic_type or None,
+        statuses=frozenset(STATUS_OPTIONS[s] for s in statuses) if statuses else None,
+        curator=curator or None,
+    )
+
+
+def scope(filters: QueueFilters) -> str:
+    """A stable name for a filter choice, so the remembered queue order belongs to it."""
+    statuses = sorted(str(s) for s in filters.statuses) if filters.statuses is not None else None
+    return repr((sorted(filters.doc_ids), filters.semantic_type, statuses, filters.curator))
