@@ -135,7 +135,7 @@ def exact_first(
 
 
 def annotate(query: str, ranked: Sequence[Candidate], priors: AliasExtension | None) -> list[Candidate]:
-    """Record each candidate's retrieval rank and training prior in ``stage_scores``.
+    """Record each candidate's retrieval score, rank and training prior in ``stage_scores``.
 
     The final calibrator (``link_calibration.CombinedCalibrator``) reads them after the
     reranker has re-sorted the list, when neither could be recovered otherwise.
@@ -145,6 +145,7 @@ def annotate(query: str, ranked: Sequence[Candidate], priors: AliasExtension | N
             c,
             stage_scores=(
                 *c.stage_scores,
+                ("fused", c.raw_score),
                 ("retrieval_rank", float(rank)),
                 ("prior", float(priors.prior(query, c.concept_id) if priors else 0)),
             ),

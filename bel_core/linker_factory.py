@@ -117,7 +117,7 @@ def build_from_model_dir(
     linker = manifest.linker
     reranker = None
     reranker_dir = component_path(model_dir, manifest, "reranker")
-    if reranker_dir is not None:
+    if reranker_dir is not None and linker.get("rerank", True):
         from bel_core.rerank import CrossEncoderReranker
 
         report("reranker", 0, 1)

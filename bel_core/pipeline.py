@@ -251,7 +251,9 @@ class LinkingPipeline:
         ]
         if documents and self.options.memory is not None:
             abbreviations = self._abbreviations(documents)
-            results = remember(results, documents, decisions, abbreviations, self.options.memory, self._name)
+            known = [self._resolved(d) for d in decisions]
+            decided = [d for d in known if d is not None]
+            results = remember(results, documents, decided, abbreviations, self.options.memory, self._name)
         return [replace(r, nil_probability=nil_probability(r.candidates)) for r in results]
 
     def _abbreviations(self, documents: Mapping[str, Document] | None) -> dict[str, dict[str, str]]:
@@ -266,6 +268,13 @@ class LinkingPipeline:
         if doc is None:
             return ""
         return mention_context(doc.text, mention.start, mention.end, max_chars=self.options.context_chars)
+
+    def _resolved(self, decision: Decision) -> Decision | None:
+        """The decision with primary ids; None for a link to ids this KB lacks (another KB version)."""
+        if not decision.status.links_concept:
+            return decision
+        ids = tuple(self.kb.resolve_id(c) for c in decision.concept_ids if c in self.kb)
+        return replace(decision, concept_ids=ids) if ids else None
 
     def _name(self, concept_id: str) -> str:
         return self.kb.get(concept_id).name

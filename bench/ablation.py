@@ -131,7 +131,10 @@ def _baseline(trained: LinkingPipeline, out_dir: Path) -> LinkingPipeline:
 def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
     """Print the ablation table (rows cumulative unless marked 'variant')."""
     trained = LinkingPipeline.from_model_dir(model_dir, _settings("ncbi", data_dir))
-    reranker, calibrator, options = trained.reranker, trained.calibrator, trained.options
+    calibrator, options = trained.calibrator, trained.options
+    from bel_core.rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker.load(str(model_dir / "reranker"), batch_size=64)
     no_memory = replace(options, memory=None)
     plain = replace(no_memory, exact_first=True, abbreviations="off")
 
@@ -149,35 +152,25 @@ def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
             setattr(p, key, value)
         return p
 
+    final = dict(reranker=None, calibrator=calibrator)
     rows = [
         ("retrieval, untrained (base KB, base MiniLM), text only", _baseline(trained, out_dir), False),
-        ("+ fine-tuned bi-encoder + training aliases + exact-first priors", variant(options=plain), False),
+        ("+ fine-tuned bi-encoder + training aliases + exact-first priors", variant(options=plain, **final), False),
         (
             "+ abbreviations defined in the document (long form)",
-            variant(options=replace(plain, abbreviations="long")),
+            variant(options=replace(plain, abbreviations="long"), **final),
             True,
         ),
-        ("  variant: abbreviations, both forms", variant(options=replace(plain, abbreviations="both")), True),
+        ("  variant: abbreviations, both forms", variant(options=replace(plain, abbreviations="both"), **final), True),
         (
-            "+ cross-encoder reranker (top 16)",
-            variant(options=no_memory, reranker=reranker, calibrator=calibrator),
+            "  variant: + cross-encoder reranker, its own order (training dropped it)",
+            variant(options=no_memory, reranker=reranker),
             True,
         ),
-        (
-            "  variant: + seen exact hits kept above the reranker",
-            variant(options=replace(no_memory, prior_over_reranker=True), reranker=reranker, calibrator=calibrator),
-            True,
-        ),
-        (
-            "+ document memory (confident earlier links)",
-            variant(options=options, reranker=reranker, calibrator=calibrator),
-            True,
-        ),
+        ("+ document memory (confident earlier links) = the trained default", variant(options=options, **final), True),
         (
             "  variant: + head-noun rule",
-            variant(
-                options=replace(options, memory=MemoryConfig(related=True)), reranker=reranker, calibrator=calibrator
-            ),
+            variant(options=replace(options, memory=MemoryConfig(related=True)), **final),
             True,
         ),
     ]
@@ -196,9 +189,9 @@ def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
             f"| {test['rate']:.0f} |",
             flush=True,
         )
-    final = variant(options=options, reranker=reranker, calibrator=calibrator)
-    print(_curator_rows(final, "dev", out_dir))
-    print(_curator_rows(final, "test", out_dir))
+    default = variant(options=options, **final)
+    print(_curator_rows(default, "dev", out_dir))
+    print(_curator_rows(default, "test", out_dir))
 
 
 if __name__ == "__main__":

@@ -53,10 +53,13 @@ class IngestReport:
     already_stored: bool  # the identical document was already there; nothing was changed
 
 
-def _link_and_store(session: Session, linker: Linker, doc_id: str, mentions: Sequence[Mention]) -> int | None:
+def _link_and_store(session: Session, linker: Linker, document: Document, mentions: Sequence[Mention]) -> int | None:
+    """Link ``mentions`` with their document as context and the document's decisions as memory."""
     if not mentions:
         return None
-    return repository.add_link_run(session, doc_id, linker.link(mentions))
+    decisions = tuple(repository.latest_decisions(session, document.doc_id).values())
+    results = linker.link(mentions, documents={document.doc_id: document}, decisions=decisions)
+    return repository.add_link_run(session, document.doc_id, results)
 
 
 def ingest_document(
@@ -95,7 +98,7 @@ def ingest_document(
         return IngestReport(document.doc_id, n_stored, 0, None, already_stored=True)
     detected = linker.detect(document) if detect else []
     new = repository.add_mentions(session, [*given, *detected])
-    run_id = _link_and_store(session, linker, document.doc_id, new)
+    run_id = _link_and_store(session, linker, document, new)
     n_stored = len(repository.list_mentions(session, document.doc_id))
     logger.info("ingested %s: %d mentions, link run %s", document.doc_id, len(new), run_id)
     return IngestReport(document.doc_id, n_stored, len(new), run_id, already_stored=False)
@@ -119,7 +122,7 @@ def add_manual_mention(
     new = repository.add_mentions(session, [mention])
     if not new:
         return next(m for m in repository.list_mentions(session, doc_id) if m.key == mention.key)
-    _link_and_store(session, linker, doc_id, new)
+    _link_and_store(session, linker, document, new)
     return mention
 
 

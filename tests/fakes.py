@@ -77,7 +77,7 @@ class FakeLinker:
             if score >= self.min_score
         )
 
-    def link(self, mentions: Sequence[Mention]) -> list[LinkResult]:
+    def link(self, mentions: Sequence[Mention], **context: object) -> list[LinkResult]:
         """Ranked candidates for each mention, in input order."""
         return [LinkResult(m, self._candidates(m.text), self.model_version, self.kb_version) for m in mentions]
 

@@ -99,7 +99,10 @@ def test_train_writes_a_self_describing_model_dir(trained: tuple[Path, Path, Pat
     assert manifest.kb.fingerprint == tiny_kb.fingerprint and manifest.kb.name == "TinyHPO"
     assert manifest.training["train"]["mentions"] == 14 + 40 and manifest.training["train"]["synthetic_mentions"] == 40
     assert manifest.training["dev"]["documents"] == 2 and manifest.seeds == {"seed": 3}
-    assert manifest.metrics["calibration"]["chosen"] in {"temperature_bucket", "isotonic", "logistic"}
+    calibration = manifest.metrics["calibration"]
+    assert calibration["chosen"] in {"temperature_bucket", "isotonic", "logistic", "combined"}
+    assert set(calibration["with_reranker"]["methods"]) <= {"temperature_bucket", "isotonic", "logistic", "combined"}
+    assert isinstance(manifest.linker["rerank"], bool) and "rerank_gain_dev_acc@1" in calibration
     assert manifest.wall_time_s > 0 and manifest.machine["cpu_count"] and "bel train" in manifest.command
     assert manifest.linker["exact_first"] is True and manifest.linker["abbreviations"] == "long"
     aliases = [json.loads(line) for line in (model / "aliases.jsonl").read_text().splitlines()]
@@ -116,7 +119,8 @@ def test_link_corpus_with_models_is_scored_by_the_shared_scorer(
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 and all(len(r["ranked"]) == len(r["probs"]) > 0 for r in rows)
     assert all(0.0 <= p <= 1.0 for r in rows for p in r["probs"])
-    assert all("rerank[" in r["model_version"] for r in rows)
+    reranking = read_manifest(model).linker["rerank"]  # kept only when it raised dev accuracy
+    assert all(("rerank[" in r["model_version"]) is reranking and "cal-" in r["model_version"] for r in rows)
     if not SCORER.exists():
         pytest.skip(f"shared scorer not found at {SCORER}")
     scored = subprocess.run(

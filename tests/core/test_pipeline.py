@@ -50,7 +50,7 @@ def test_sparse_end_to_end(sparse_pipeline):
     top = results["seizures"].top
     assert top is not None
     assert (top.concept_id, top.matched_alias, top.stage, top.raw_score) == ("HP:0001250", "Seizures", "tfidf", 1.0)
-    assert top.stage_scores == (("tfidf", 1.0),)
+    assert top.stage_scores == (("tfidf", 1.0), ("fused", 1.0), ("retrieval_rank", 0.0), ("prior", 0.0))
     assert 0.0 < top.calibrated_score < 1.0
     asd = results["ASD"].candidates
     assert {c.concept_id for c in asd[:2]} == {"HP:0001631", "HP:0000729"}
@@ -103,7 +103,7 @@ def test_hybrid_end_to_end(hybrid_pipeline):
     top = results["seizures"].top
     assert top is not None and (top.concept_id, top.stage) == ("HP:0001250", "hybrid")
     scores = dict(top.stage_scores)
-    assert set(scores) == {"tfidf", "dense"} and scores["tfidf"] == 1.0
+    assert set(scores) == {"tfidf", "dense", "fused", "retrieval_rank", "prior"} and scores["tfidf"] == 1.0
     assert top.raw_score == pytest.approx(0.5 * scores["tfidf"] + 0.5 * scores["dense"])
     assert scores["dense"] == pytest.approx(1.0, abs=1e-5)
     assert {c.concept_id for c in results["ASD"].candidates[:2]} == {"HP:0001631", "HP:0000729"}
@@ -187,6 +187,8 @@ def test_reranker_stage_and_memory(sparse_pipeline, tmp_path):
     decision = Decision("d2", 22, 25, DecisionStatus.CORRECTED, ("HP:0000729",))
     decided = reranking.link(mentions, documents={"d2": doc}, decisions=[decision])
     assert decided[1].top.concept_id == "HP:0000729" and decided[1].top.stage_scores[-1][0] == "memory:decision"
+    unknown = Decision("d2", 22, 25, DecisionStatus.CORRECTED, ("HP:9999999",))  # another KB version's id
+    assert reranking.link(mentions, documents={"d2": doc}, decisions=[unknown])[1].top.stage == "reranker"
 
 
 def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):

@@ -36,7 +36,7 @@ class CorpusLinker:
     def detect(self, document: Document) -> list[Mention]:
         return []
 
-    def link(self, mentions: Sequence[Mention]) -> list[LinkResult]:
+    def link(self, mentions: Sequence[Mention], **context: object) -> list[LinkResult]:
         return [LinkResult(m, (), self.model_version, self.kb_version) for m in mentions]
 
     def search_kb(self, query: str, limit: int = 20) -> list[Concept]:
