@@ -55,8 +55,12 @@ def test_review_several_mentions_with_the_keyboard_only(page, server):
 
     for key, n in (("1", 1), ("n", 2), ("x", 3), ("q", 4)):  # link top, NIL, not an entity, needs context
         _press(page, store, [key], n)  # one key per verdict, and the cursor moves on by itself
-    page.get_by_text(re.compile(r"^Item 5 of 5")).wait_for()
-    _press(page, store, ["k", "u"], 5)  # back to the deferred mention, undo its verdict
+        # Wait for the redraw before the next key: on a loaded machine a rerun can take seconds.
+        page.get_by_text(re.compile(rf"^Item {n + 1} of 5")).wait_for()
+    page.keyboard.press("k")  # back to the deferred mention...
+    page.get_by_text(re.compile(r"^Item 4 of 5")).wait_for()
+    page.wait_for_timeout(400)
+    _press(page, store, ["u"], 5)  # ...and undo its verdict
     with store() as session:
         latest = repository.latest_decisions(session, DOC)
     assert Counter(d.status for d in latest.values()) == Counter(
