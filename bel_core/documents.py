@@ -108,7 +108,7 @@ def parse_upload(filename: str, data: bytes, *, max_bytes: int) -> ParsedInput:
             f"the file is {len(data):,} bytes, over the upload limit of {max_bytes:,} bytes; "
             "split it into smaller files or raise max_upload_bytes",
         )
-    text = _decode(filename, data).replace("\r\n", "\n")
+    text = decode_upload(filename, data).replace("\r\n", "\n")
     if not text.strip():
         raise InputFormatError(filename, "the file is empty; upload a file with some text")
     first_line = next(line for line in text.split("\n") if line.strip())
@@ -118,7 +118,7 @@ def parse_upload(filename: str, data: bytes, *, max_bytes: int) -> ParsedInput:
     return ParsedInput(documents=(document,), mentions=(), problems=())
 
 
-def _decode(filename: str, data: bytes) -> str:
+def decode_upload(filename: str, data: bytes) -> str:
     """UTF-8 text of an upload without its BOM; InputFormatError for binary or non-UTF-8 data."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     sample = data[:65536]

@@ -15,8 +15,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
-from bel_core.documents import InputProblem, ParsedInput
-from bel_core.errors import InputFormatError
+from bel_core.documents import InputProblem, ParsedInput, decode_upload
 from bel_core.types import Document, Mention, MentionOrigin
 
 Annotations = Mapping[str, Sequence[tuple[Mention, tuple[str, ...]]]]
@@ -31,21 +30,10 @@ def decode(filename: str, data: bytes | str) -> str:
     """UTF-8 text of a file without BOM and with ``\\n`` line ends.
 
     Raises:
-        InputFormatError: NUL bytes (a binary file), or bytes that are not UTF-8 (names the line).
+        InputFormatError: a binary file, or bytes that are not UTF-8 (names the line); the same
+            checks as uploads on the Documents page (``documents.decode_upload``).
     """
-    if isinstance(data, str):
-        text = data
-    elif b"\x00" in data:
-        raise InputFormatError(filename, "this looks like a binary file; import UTF-8 text files")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputFormatError(
-                filename,
-                f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); re-save it as UTF-8",
-                line=data[: e.start].count(b"\n") + 1,
-            ) from e
+    text = data if isinstance(data, str) else decode_upload(filename, data)
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
