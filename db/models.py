@@ -45,6 +45,23 @@ NAMING_CONVENTION = {
 }
 
 
+class ModelStatus(StrEnum):
+    """Where a registered model version stands; exactly one per kind is promoted at a time."""
+
+    CANDIDATE = "candidate"  # trained and evaluated, not serving
+    PROMOTED = "promoted"  # the version the app links with
+    RETIRED = "retired"  # rolled back or superseded
+
+
+class JobStatus(StrEnum):
+    """Life of a background training job."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Role(StrEnum):
     """What an account may do; each role includes the ones before it."""
 
@@ -252,4 +269,63 @@ class KbSynonymRow(Base):
     curator: Mapped[str] = mapped_column(String(255))
     # The mention the synonym was taken from; no cascade, like decisions.
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ModelVersionRow(Base):
+    """A registered model version: what it was trained on, how, how well, and from what.
+
+    ``version`` is the string ``link_runs.model_version`` records, so every run names the
+    version that produced it; ``parent_version`` is the lineage (the model it was trained
+    from or replaced).
+    """
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(Text)
+    parent_version: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[ModelStatus] = mapped_column(_str_enum(ModelStatus, "model_status"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TrainingJobRow(Base):
+    """A background retraining job; the worker writes progress, the page polls it."""
+
+    __tablename__ = "training_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[JobStatus] = mapped_column(_str_enum(JobStatus, "job_status"))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result_version: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SaliencyCacheRow(Base):
+    """Token attributions computed once per (model version, linker, input, concept, settings)."""
+
+    __tablename__ = "saliency_cache"
+    __table_args__ = (UniqueConstraint("model_version", "linker", "input_sha256", "concept_id", "settings"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(255))
+    linker: Mapped[str] = mapped_column(String(32))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    concept_id: Mapped[str] = mapped_column(String(255))
+    settings: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -15,7 +15,7 @@ from db.models import Base, DecisionRow, MentionRow
 
 TABLES = {
     "alembic_version", "documents", "mentions", "link_runs", "candidates", "decisions",
-    "users", "assignments", "kb_synonyms",
+    "users", "assignments", "kb_synonyms", "model_versions", "training_jobs", "saliency_cache",
 }  # fmt: skip
 
 
@@ -40,7 +40,7 @@ def test_upgrade_and_open_store_are_idempotent(engine: Engine, db_url: str):
     upgrade(engine)
     factory = open_store(db_url)
     with factory() as session:
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
 
 
 def test_foreign_keys_are_enforced(factory):
