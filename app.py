@@ -43,6 +43,7 @@ if user is not None:
     pages += [
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
         st.Page("pages/status.py", title="Models & KB", icon=":material/monitoring:"),
+        st.Page("pages/models.py", title="Model versions", icon=":material/model_training:"),
     ]
 
 navigation = st.navigation(pages)

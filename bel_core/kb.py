@@ -14,6 +14,7 @@ import logging
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bel_core.errors import KnowledgeBaseError, UnknownConceptError
@@ -31,6 +32,8 @@ class KnowledgeBase:
         version: release of the source, e.g. ``"hp/releases/2025-01-16"``.
         fingerprint: sha256 (hex) over ids, names, synonyms and types in id order; the
             same content gives the same fingerprint in every run, so caches key on it.
+        base_fingerprint: for a KB made by :meth:`with_synonyms`, the fingerprint of the KB
+            it extends (models trained for that KB serve the extension too); else ``fingerprint``.
     """
 
     def __init__(self, concepts: Iterable[Concept], *, name: str, version: str) -> None:
@@ -61,6 +64,7 @@ class KnowledgeBase:
         self._aliases, self._by_name = self._index_names()
         self._sorted_names = sorted(self._by_name)
         self.fingerprint = self._compute_fingerprint()
+        self.base_fingerprint = self.fingerprint
 
     def _index_alt_ids(self) -> dict[str, str]:
         alt: dict[str, str] = {}
@@ -195,6 +199,49 @@ class KnowledgeBase:
         # A linear scan, but it stops as soon as ``limit`` concepts are found.
         add(cid for name in self._sorted_names if key in name for cid in self._by_name[name])
         return list(found.values())
+
+    def with_synonyms(self, pairs: Iterable[tuple[str, str]], *, extension: str) -> KnowledgeBase:
+        """A new KB whose concepts also carry ``pairs`` as synonyms (curator-added names, say).
+
+        Ids may be alt ids (they resolve to their concept); an alias a concept already has
+        (after normalisation) is not added twice. The result's fingerprint covers the new
+        synonyms, so indexes and calibrators cached per fingerprint are rebuilt for it.
+
+        Args:
+            pairs: ``(alias, concept id)``, the shape of :meth:`aliases`.
+            extension: the extension's version, appended to ``version`` ("hp/2025+ext-1a2b").
+
+        Returns:
+            This KB itself when ``pairs`` is empty, else the extended KB.
+
+        Raises:
+            KnowledgeBaseError: some ids are not in this KB (the message lists them).
+        """
+        pairs = list(pairs)
+        if not pairs:
+            return self
+        unknown = sorted({cid for _, cid in pairs if cid not in self})
+        if unknown:
+            raise KnowledgeBaseError(
+                f"{self.name} {self.version} lacks concept ids {unknown} that synonyms were added to; "
+                "load the KB version they were added for, or remove those synonyms from the extension"
+            )
+        extra: dict[str, list[str]] = {}
+        for alias, cid in pairs:
+            extra.setdefault(self.resolve_id(cid), []).append(" ".join(alias.split()))
+        concepts = []
+        for concept in self:
+            known = {normalize(n) for n in concept.names}
+            new = []
+            for alias in extra.get(concept.concept_id, ()):
+                key = normalize(alias)
+                if key and key not in known:
+                    known.add(key)
+                    new.append(alias)
+            concepts.append(replace(concept, synonyms=(*concept.synonyms, *new)) if new else concept)
+        extended = KnowledgeBase(concepts, name=self.name, version=f"{self.version}+{extension}")
+        extended.base_fingerprint = self.base_fingerprint
+        return extended
 
     def to_jsonl(self, path: Path) -> None:
         """Write the KB in the format ``kb_loaders.load_jsonl`` reads.

@@ -1,6 +1,7 @@
 """Building a ``LinkingPipeline``: from settings alone, or from a ``bel train`` model directory.
 
-Stage: start-up. Loads the KB, builds or loads the retrieval indexes, loads the trained
+Stage: start-up. Loads the KB (plus curator-added synonyms when given), builds or loads the
+retrieval indexes and, for large KBs, the disk-backed search index, loads the trained
 components a model directory lists (priors, fine-tuned encoder, reranker, calibration)
 and the linker options recorded with them. It links nothing itself.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,10 @@ from bel_core.augment import AliasExtension
 from bel_core.config import Settings
 from bel_core.dense import DenseRetriever, resolve_encoder
 from bel_core.detect import DictionaryMatcher
+from bel_core.errors import ModelUnavailableError
 from bel_core.kb import KnowledgeBase
 from bel_core.kb_loaders import load_kb
+from bel_core.kb_search import KBSearchIndex
 from bel_core.memory import MemoryConfig
 from bel_core.model_dir import check_kb, component_path, read_manifest
 from bel_core.retrieve import TfidfRetriever
@@ -31,6 +35,57 @@ logger = logging.getLogger(__name__)
 
 def _noop(stage: str, done: int, total: int) -> None:
     """Progress callback that reports nowhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymExtension:
+    """Curator-added synonyms indexed with the KB (``db.kb_extension`` reads them from the store).
+
+    Attributes:
+        pairs: ``(alias, concept id)`` pairs.
+        version: the extension's content digest, e.g. ``"ext-1a2b3c4d5e6f"``; ``"none"`` when empty.
+        skip_unknown: drop (and log) synonyms of ids the KB lacks instead of refusing the build;
+            the app uses it so that a KB switch never locks curators out of every page.
+    """
+
+    pairs: tuple[tuple[str, str], ...] = ()
+    version: str = "none"
+    skip_unknown: bool = False
+
+    def apply(self, kb: KnowledgeBase) -> KnowledgeBase:
+        """``kb`` with these synonyms (``kb`` itself when there are none).
+
+        Raises:
+            KnowledgeBaseError: an id is not in ``kb`` and ``skip_unknown`` is off.
+        """
+        pairs = self.pairs
+        if self.skip_unknown:
+            pairs = tuple(p for p in pairs if p[1] in kb)
+            if len(pairs) < len(self.pairs):
+                unknown = sorted({cid for _, cid in self.pairs if cid not in kb})
+                logger.warning(
+                    "%d curator synonym(s) not indexed: %s lacks ids %s",
+                    len(self.pairs) - len(pairs),
+                    kb.version,
+                    unknown[:10],
+                )
+        return kb.with_synonyms(pairs, extension=self.version)
+
+
+NO_SYNONYMS = SynonymExtension()
+
+
+def build_search_index(
+    kb: KnowledgeBase, settings: Settings, progress: Progress | None = None
+) -> KBSearchIndex | None:
+    """The disk-backed search index of ``kb`` when it has ``kb.search_index_min_concepts`` or more concepts."""
+    if len(kb) < settings.kb.search_index_min_concepts:
+        return None
+    report = progress or _noop
+    report("search", 0, 1)
+    index = KBSearchIndex.for_kb(kb, settings.cache_dir)
+    report("search", 1, 1)
+    return index
 
 
 def build_retrievers(
@@ -66,10 +121,15 @@ def load_settings_kb(settings: Settings, progress: Progress | None = None) -> Kn
     return kb
 
 
-def build_from_settings(cls: type[LinkingPipeline], settings: Settings, progress: Progress | None) -> LinkingPipeline:
+def build_from_settings(
+    cls: type[LinkingPipeline],
+    settings: Settings,
+    progress: Progress | None,
+    synonyms: SynonymExtension = NO_SYNONYMS,
+) -> LinkingPipeline:
     """Retrieval-only linker, calibrated on synthetic mentions (see ``LinkingPipeline.from_settings``)."""
     report = progress or _noop
-    kb = load_settings_kb(settings, report)
+    kb = synonyms.apply(load_settings_kb(settings, report))
     tfidf, dense = build_retrievers(kb, settings, settings.retrieval.dense_model, report)
     pipeline = cls(
         kb,
@@ -78,6 +138,8 @@ def build_from_settings(cls: type[LinkingPipeline], settings: Settings, progress
         dense=dense,
         dense_weight=settings.retrieval.dense_weight,
         top_k=settings.retrieval.top_k,
+        search_index=build_search_index(kb, settings, report),
+        extension_version=synonyms.version,
     )
     report("calibrate", 0, 1)
     pipeline.fit_calibrator(settings.cache_dir)
@@ -100,18 +162,27 @@ def link_options(linker: Mapping[str, Any]) -> LinkOptions:
 
 
 def build_from_model_dir(
-    cls: type[LinkingPipeline], model_dir: Path, settings: Settings, progress: Progress | None
+    cls: type[LinkingPipeline],
+    model_dir: Path,
+    settings: Settings,
+    progress: Progress | None,
+    synonyms: SynonymExtension = NO_SYNONYMS,
 ) -> LinkingPipeline:
     """Linker from a ``bel train`` directory over the KB ``settings`` names (see ``from_model_dir``)."""
     from bel_core import link_calibration
 
     report = progress or _noop
     manifest = read_manifest(model_dir)
+    if manifest.linker_kind != "retriever":
+        raise ModelUnavailableError(
+            f"{model_dir} holds a {manifest.linker_kind} linker; load it with --linker {manifest.linker_kind}"
+        )
     base = load_settings_kb(settings, report)
-    check_kb(manifest, base, model_dir)
+    check_kb(manifest, base, model_dir)  # the models were trained on the base KB, before curator synonyms
+    curated = synonyms.apply(base)
     aliases = component_path(model_dir, manifest, "aliases")
     priors = AliasExtension.load(aliases) if aliases else None
-    kb = priors.extend(base) if priors else base
+    kb = priors.extend(curated) if priors else curated
     encoder = component_path(model_dir, manifest, "encoder")
     tfidf, dense = build_retrievers(kb, settings, str(encoder) if encoder else settings.retrieval.dense_model, report)
     linker = manifest.linker
@@ -132,7 +203,7 @@ def build_from_model_dir(
     pipeline = cls(
         kb,
         tfidf,
-        DictionaryMatcher.from_kb(base, min_chars=settings.detection.min_chars),
+        DictionaryMatcher.from_kb(curated, min_chars=settings.detection.min_chars),
         dense=dense,
         dense_weight=float(linker.get("dense_weight", settings.retrieval.dense_weight)),
         top_k=int(linker.get("top_k", settings.retrieval.top_k)),
@@ -140,6 +211,8 @@ def build_from_model_dir(
         reranker=reranker,
         priors=priors,
         options=link_options(linker),
+        search_index=build_search_index(kb, settings, report),
+        extension_version=synonyms.version,
     )
     if pipeline.calibrator is None and reranker is None:
         pipeline.fit_calibrator(settings.cache_dir)

@@ -9,6 +9,8 @@ Layout (every component optional; paths in the manifest are relative to the dire
       reranker/            cross-encoder (rerank.CrossEncoderReranker.save layout)
       calibration.json     final probability calibration fitted on the dev split
       aliases.jsonl        training mention texts as aliases + link counts (augment.AliasExtension)
+      generator/           generative linker's model + tokenizer (``linker_kind`` "generator",
+                           bel_core.generate; calibration.json is then a margin calibrator)
 
 This module reads, writes and validates manifests; it loads no model (``pipeline`` does).
 """
@@ -30,7 +32,8 @@ from bel_core.kb import KnowledgeBase
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-COMPONENTS = ("encoder", "reranker", "calibration", "aliases")
+COMPONENTS = ("encoder", "reranker", "calibration", "aliases", "generator")
+LINKER_KINDS = ("retriever", "generator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class Manifest:
         command: the command line that wrote the directory.
         created_at: ISO time of writing.
         format_version: layout version; readers refuse newer ones.
+        linker_kind: ``retriever`` (retrieval + reranker pipeline) or ``generator``; manifests
+            written before the field existed are retriever directories.
     """
 
     kb: KBIdentity
@@ -77,6 +82,7 @@ class Manifest:
     command: str = ""
     created_at: str = ""
     format_version: int = FORMAT_VERSION
+    linker_kind: str = "retriever"
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (mappings become dicts)."""
@@ -87,7 +93,7 @@ class Manifest:
         """Validate and read :meth:`to_json` output.
 
         Raises:
-            ModelUnavailableError: a newer format, a missing KB block, or an unknown component.
+            ModelUnavailableError: a newer format, a missing KB block, an unknown component or linker kind.
         """
         version = data.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
@@ -102,6 +108,9 @@ class Manifest:
         unknown = set(components) - set(COMPONENTS)
         if unknown:
             raise ModelUnavailableError(f"{where}: unknown components {sorted(unknown)}; known: {list(COMPONENTS)}")
+        kind = str(data.get("linker_kind", "retriever"))
+        if kind not in LINKER_KINDS:
+            raise ModelUnavailableError(f"{where}: linker_kind {kind!r} is not one of {list(LINKER_KINDS)}")
         fields = {k: data[k] for k in ("linker", "training", "metrics", "seeds", "machine") if k in data}
         return cls(
             kb=KBIdentity(**{k: str(kb.get(k, "")) for k in ("name", "version", "fingerprint", "source")}),
@@ -110,6 +119,7 @@ class Manifest:
             command=str(data.get("command", "")),
             created_at=str(data.get("created_at", "")),
             format_version=version,
+            linker_kind=kind,
             **fields,
         )
 
@@ -158,13 +168,13 @@ def component_path(model_dir: Path, manifest: Manifest, name: str) -> Path | Non
 
 
 def check_kb(manifest: Manifest, kb: KnowledgeBase, model_dir: Path | str = "the model directory") -> None:
-    """Refuse models trained for another KB content.
+    """Refuse models trained for another KB content (an extension of their KB by curator synonyms is fine).
 
     Raises:
         ModelUnavailableError: the fingerprints differ (the message names both KBs).
     """
     want = manifest.kb
-    if want.fingerprint != kb.fingerprint:
+    if want.fingerprint not in (kb.fingerprint, kb.base_fingerprint):
         raise ModelUnavailableError(
             f"{model_dir} was trained for KB {want.name} {want.version} (fingerprint {want.fingerprint[:12]}), "
             f"but the loaded KB is {kb.name} {kb.version} (fingerprint {kb.fingerprint[:12]}). "

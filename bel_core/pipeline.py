@@ -35,12 +35,14 @@ from bel_core.retrieve import Exclusion, TfidfRetriever
 from bel_core.types import Candidate, Concept, Decision, Document, LinkResult, Mention
 
 if TYPE_CHECKING:  # torch loads only when a reranker is configured
+    from bel_core.kb_search import KBSearchIndex
     from bel_core.link_calibration import ListCalibrator
+    from bel_core.linker_factory import SynonymExtension
     from bel_core.rerank import CrossEncoderReranker
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total): "kb", "tfidf", "dense", "calibrate"
+Progress = Callable[[str, int, int], None]  # (stage, done, total): "kb", "tfidf", "dense", "search", "calibrate"
 CALIBRATION_QUERIES = 2000
 CALIBRATION_SEED = 13
 
@@ -96,7 +98,7 @@ class Linker(Protocol):
         documents: Mapping[str, Document] | None = None,
         decisions: Sequence[Decision] = (),
     ) -> list[LinkResult]: ...
-    def search_kb(self, query: str, limit: int = 20) -> list[Concept]: ...
+    def search_kb(self, query: str, limit: int = 20, types: Sequence[str] | None = None) -> list[Concept]: ...
     def concept(self, concept_id: str) -> Concept: ...
 
 
@@ -108,6 +110,8 @@ class LinkingPipeline:
         model_version: retrievers, encoder version, weight, reranker and calibrator hash (stored with runs).
         kb_version: KB name, version and content fingerprint prefix.
         calibration_report: how well the calibrator did on held-out mentions, or None.
+        search_index: the disk-backed KB search used by ``search_kb`` (large KBs), or None.
+        extension_version: version of the curator synonyms indexed with the KB ("none": none).
     """
 
     def __init__(
@@ -124,6 +128,8 @@ class LinkingPipeline:
         reranker: CrossEncoderReranker | None = None,
         priors: AliasExtension | None = None,
         options: LinkOptions | None = None,
+        search_index: KBSearchIndex | None = None,
+        extension_version: str = "none",
     ) -> None:
         self.kb = kb
         self.tfidf = tfidf
@@ -136,6 +142,8 @@ class LinkingPipeline:
         self.reranker = reranker
         self.priors = priors
         self.options = options or LinkOptions()
+        self.search_index = search_index
+        self.extension_version = extension_version
         self.kb_version = f"{kb.name}:{kb.version}:{kb.fingerprint[:12]}"
 
     @property
@@ -279,9 +287,14 @@ class LinkingPipeline:
     def _name(self, concept_id: str) -> str:
         return self.kb.get(concept_id).name
 
-    def search_kb(self, query: str, limit: int = 20) -> list[Concept]:
-        """KB search by id or name (for curators correcting a link)."""
-        return self.kb.search(query, limit=limit)
+    def search_kb(self, query: str, limit: int = 20, types: Sequence[str] | None = None) -> list[Concept]:
+        """KB search by id or name (for curators correcting a link), optionally of some semantic types.
+
+        Same order either way: from the disk index when the KB is large, else ``KnowledgeBase.search``.
+        """
+        if self.search_index is not None:
+            return [self.kb.get(cid) for cid in self.search_index.search(query, limit=limit, types=types)]
+        return self.kb.search(query, limit=limit, types=types)
 
     def concept(self, concept_id: str) -> Concept:
         """The concept for an id or alt id; raises ``UnknownConceptError``."""
@@ -322,7 +335,9 @@ class LinkingPipeline:
             os.replace(tmp, path)  # atomic: two app processes may fit at once
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, progress: Progress | None = None) -> LinkingPipeline:
+    def from_settings(
+        cls, settings: Settings, *, progress: Progress | None = None, synonyms: SynonymExtension | None = None
+    ) -> LinkingPipeline:
         """Load the KB, build or load the indexes, fit or load the calibrator.
 
         When ``settings.retrieval.models_dir`` names a model directory, load that instead
@@ -331,16 +346,19 @@ class LinkingPipeline:
         Args:
             settings: the application settings.
             progress: ``progress(stage, done, total)`` for the UI's start-up bar.
+            synonyms: curator-added synonyms to index with the KB (retrieval, detection, search).
 
         Raises:
-            KnowledgeBaseError: the KB cannot be loaded.
+            KnowledgeBaseError: the KB cannot be loaded, or synonyms name ids it lacks.
             ModelUnavailableError: an enabled model is unavailable, or the model directory is invalid.
         """
-        from bel_core.linker_factory import build_from_model_dir, build_from_settings
+        from bel_core.linker_factory import NO_SYNONYMS, build_from_model_dir, build_from_settings
 
+        extension = synonyms or NO_SYNONYMS
         if settings.retrieval.models_dir:
-            return build_from_model_dir(cls, Path(settings.retrieval.models_dir).expanduser(), settings, progress)
-        return build_from_settings(cls, settings, progress)
+            models = Path(settings.retrieval.models_dir).expanduser()
+            return build_from_model_dir(cls, models, settings, progress, extension)
+        return build_from_settings(cls, settings, progress, extension)
 
     @classmethod
     def from_model_dir(

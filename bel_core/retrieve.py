@@ -24,7 +24,7 @@ from bel_core.types import Candidate
 # normalised before matching). Calibration uses it to hold a synonym out of the dictionary.
 Exclusion = Collection[int | tuple[str, str]]
 
-_QUERY_CHUNK = 256  # queries scored per matrix product: bounds the dense score block's memory
+_QUERY_CHUNK = 256  # queries scored per sparse matrix product: bounds the block's memory
 
 
 class Retriever(Protocol):
@@ -109,20 +109,28 @@ class AliasTable:
         return out
 
 
-def top_concepts(table: AliasTable, scores: np.ndarray, k: int, stage: str) -> list[Candidate]:
-    """Best ``k`` concepts from one query's alias score vector (``-inf`` = masked).
+def top_concepts(
+    table: AliasTable, scores: np.ndarray, k: int, stage: str, rows: np.ndarray | None = None
+) -> list[Candidate]:
+    """Best ``k`` concepts from one query's alias scores (``-inf`` = masked).
 
-    Takes the top ``4k`` aliases with ``argpartition`` and widens the window only when
-    several of them belong to the same concepts, so a query costs O(n) rather than O(n log n).
+    ``scores[i]`` belongs to alias row ``rows[i]``; without ``rows`` it covers every alias
+    (row ``i``). Passing only the non-zero entries of a sparse score row keeps the cost
+    proportional to the aliases sharing an n-gram with the query, not to the KB's size.
+    Takes the top ``4k`` with ``argpartition`` and widens the window only when several of
+    them belong to the same concepts, so a query costs O(n) rather than O(n log n).
     """
+    rows = np.arange(scores.shape[0]) if rows is None else rows
     n = scores.shape[0]
+    if n == 0:
+        return []
     window = min(n, 4 * k)
     while True:
         part = np.argpartition(-scores, window - 1)[:window] if window < n else np.arange(n)
         part = part[np.isfinite(scores[part]) & (scores[part] > 0)]
         # Stable sort on (-score, row): ties keep KB order, so ranks are reproducible.
-        order = part[np.lexsort((part, -scores[part]))]
-        found = table.candidates(order, scores[order], k, stage)
+        order = part[np.lexsort((rows[part], -scores[part]))]
+        found = table.candidates(rows[order], scores[order], k, stage)
         if len(found) == k or window >= n or len(order) < window:
             return found
         window = min(n, window * 4)
@@ -180,10 +188,15 @@ class TfidfRetriever:
         results: list[list[Candidate]] = []
         for start in range(0, len(normalized), _QUERY_CHUNK):
             chunk = normalized[start : start + _QUERY_CHUNK]
-            block = (self.vectorizer.transform(chunk) @ self._matrix_t).toarray()
+            # Stays sparse: a query shares n-grams with a few thousand aliases, not all of them.
+            block = (self.vectorizer.transform(chunk) @ self._matrix_t).tocsr()
             for i, text in enumerate(chunk):
-                scores = block[i]
-                scores[self._exact.get(text, [])] = 1.0
-                scores[masked] = -np.inf
-                results.append(top_concepts(self.table, scores, k, self.name))
+                lo, hi = block.indptr[i], block.indptr[i + 1]
+                rows, scores = block.indices[lo:hi], block.data[lo:hi].copy()
+                exact = self._exact.get(text)
+                if exact:  # an exact alias always shares n-grams, so it is among the rows
+                    scores[np.isin(rows, exact)] = 1.0
+                if len(masked):
+                    scores[np.isin(rows, masked)] = -np.inf
+                results.append(top_concepts(self.table, scores, k, self.name, rows))
         return results

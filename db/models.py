@@ -160,6 +160,9 @@ class LinkRunRow(Base):
     kb_version: Mapped[str] = mapped_column(String(255))
     config_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Which model family ran: "retriever" (retrieve + rerank) or "generator"; each family's
+    # newest run is read separately, so the two rankings can be compared.
+    linker: Mapped[str] = mapped_column(String(32), default="retriever", server_default="retriever")
 
     candidates: Mapped[list[CandidateRow]] = relationship(cascade="all, delete-orphan")
 

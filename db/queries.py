@@ -65,14 +65,19 @@ class StoredResult:
 
 
 def latest_results(
-    session: Session, doc_id: str | None, span: tuple[int, int] | None = None
+    session: Session, doc_id: str | None, span: tuple[int, int] | None = None, *, linker: str = "retriever"
 ) -> dict[MentionKey, StoredResult]:
-    """Per mention in scope, its newest link result that has candidates, with the run id."""
+    """Per mention in scope, its newest link result that has candidates, with the run id.
+
+    Only runs of ``linker``'s family count ("retriever" or "generator"), so a generator run
+    never hides the retriever's candidates and vice versa.
+    """
     latest = (
         select(CandidateRow.mention_id, func.max(CandidateRow.link_run_id).label("run_id"))
         .join(MentionRow, MentionRow.id == CandidateRow.mention_id)
         .join(DocumentRow, DocumentRow.id == MentionRow.document_id)
-        .where(*scope(doc_id, span))
+        .join(LinkRunRow, LinkRunRow.id == CandidateRow.link_run_id)
+        .where(*scope(doc_id, span), LinkRunRow.linker == linker)
         .group_by(CandidateRow.mention_id)
         .subquery()
     )

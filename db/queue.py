@@ -38,6 +38,16 @@ class QueueItem:
     nil_probability: float | None = None
     risk: float = 1.0
     curator: str | None = None  # who made the latest decision counted
+    generator_top: Candidate | None = None  # the generative linker's top-1, when it ran
+
+    @property
+    def models_disagree(self) -> bool:
+        """Both model families proposed a top concept and the two differ."""
+        return (
+            self.top is not None
+            and self.generator_top is not None
+            and (self.top.concept_id != self.generator_top.concept_id)
+        )
 
     @property
     def group_key(self) -> tuple[str, str] | None:
@@ -54,12 +64,14 @@ class QueueFilters:
         semantic_type: mentions whose label, or whose top concept's types, include it.
         statuses: latest verdicts to show; ``None`` in the set stands for undecided.
         curator: mentions of documents assigned to this curator, or decided by them.
+        disagreement: only mentions whose two model families' top concepts differ.
     """
 
     doc_ids: frozenset[str] = field(default_factory=frozenset)
     semantic_type: str | None = None
     statuses: frozenset[DecisionStatus | None] | None = None
     curator: str | None = None
+    disagreement: bool = False
 
 
 def risk(top_probability: float | None, p_nil: float | None) -> float:
@@ -103,13 +115,14 @@ def review_queue(
         session: an open session.
         doc_id: one document, or None for all.
         include_decided: keep mentions with a settled verdict.
-        filters: narrow the queue (document, semantic type, status, curator).
+        filters: narrow the queue (document, semantic type, status, curator, disagreement).
         latest: the latest decision per mention to go by (e.g. a curator's own on
             double-annotated documents); by default everyone's latest.
         types_of: concept id -> semantic types, needed by the semantic type filter.
     """
     filters = filters or QueueFilters()
     results = queries.latest_results(session, doc_id)
+    generated = queries.latest_results(session, doc_id, linker="generator")
     decided = latest if latest is not None else repository.latest_decisions(session, doc_id)
     assigned = _assigned_docs(session, filters.curator) if filters.curator else set()
     items: list[tuple[tuple[Any, ...], QueueItem]] = []
@@ -134,7 +147,11 @@ def review_queue(
         gap = margin(candidates)
         item_risk = risk(prob, p_nil)
         curator = decision.curator if decision else None
-        item = QueueItem(to_mention(row, d), top, prob, gap, status, p_nil, item_risk, curator)
+        by_generator = generated.get(key)
+        generator_top = by_generator.result.top if by_generator else None
+        item = QueueItem(to_mention(row, d), top, prob, gap, status, p_nil, item_risk, curator, generator_top)
+        if filters.disagreement and not item.models_disagree:
+            continue
         items.append(((group, -item_risk, gap is not None, gap or 0.0, d, row.start, row.end), item))
     return [item for _, item in sorted(items, key=lambda pair: pair[0])]
 

@@ -151,8 +151,12 @@ def list_mentions(session: Session, doc_id: str) -> list[Mention]:
     return [to_mention(row, d) for row, d in session.execute(queries.mentions_query(doc_id))]
 
 
-def add_link_run(session: Session, doc_id: str, results: Sequence[LinkResult], *, config_hash: str = "") -> int:
+def add_link_run(
+    session: Session, doc_id: str, results: Sequence[LinkResult], *, config_hash: str = "", linker: str = "retriever"
+) -> int:
     """Store one linker run over mentions of ``doc_id``; returns the run id.
+
+    ``linker`` names the model family ("retriever" or "generator") the run belongs to.
 
     Raises:
         ValueError: ``results`` is empty, or mixes documents or model/KB versions.
@@ -169,6 +173,7 @@ def add_link_run(session: Session, doc_id: str, results: Sequence[LinkResult], *
         model_version=model_version,
         kb_version=kb_version,
         config_hash=config_hash,
+        linker=linker,
     )
     for result in results:
         mention_id = queries.mention_id(session, result.mention.key)
@@ -182,12 +187,18 @@ def add_link_run(session: Session, doc_id: str, results: Sequence[LinkResult], *
     return run.id
 
 
-def latest_link_results(session: Session, doc_id: str) -> dict[MentionKey, LinkResult]:
-    """For each mention of ``doc_id``, the result of the newest run that proposed candidates for it.
+def documents_linked_by(session: Session, linker: str) -> set[str]:
+    """The doc ids with at least one run of ``linker``'s family ("retriever" or "generator")."""
+    query = select(DocumentRow.doc_id).join(LinkRunRow, LinkRunRow.document_id == DocumentRow.id)
+    return set(session.scalars(query.where(LinkRunRow.linker == linker).distinct()))
+
+
+def latest_link_results(session: Session, doc_id: str, *, linker: str = "retriever") -> dict[MentionKey, LinkResult]:
+    """For each mention of ``doc_id``, the result of ``linker``'s newest run that proposed candidates for it.
 
     Mentions no run found candidates for are absent (the UI shows "no candidates").
     """
-    return {k: stored.result for k, stored in queries.latest_results(session, doc_id).items()}
+    return {k: stored.result for k, stored in queries.latest_results(session, doc_id, linker=linker).items()}
 
 
 def latest_link_result(session: Session, key: MentionKey) -> tuple[LinkResult, int] | None:

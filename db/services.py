@@ -26,6 +26,7 @@ from db.mapping import DecisionContext
 from db.models import utcnow
 
 if TYPE_CHECKING:
+    from bel_core.compare import SecondLinker
     from bel_core.pipeline import Linker
 
 logger = logging.getLogger(__name__)
@@ -53,13 +54,47 @@ class IngestReport:
     already_stored: bool  # the identical document was already there; nothing was changed
 
 
-def _link_and_store(session: Session, linker: Linker, document: Document, mentions: Sequence[Mention]) -> int | None:
-    """Link ``mentions`` with their document as context and the document's decisions as memory."""
+def _link_and_store(
+    session: Session,
+    linker: Linker,
+    document: Document,
+    mentions: Sequence[Mention],
+    generator: SecondLinker | None = None,
+) -> int | None:
+    """Link ``mentions`` with their document as context and the document's decisions as memory.
+
+    With a ``generator``, its ranking is stored too, as a run of the "generator" family.
+    Returns the pipeline's run id.
+    """
     if not mentions:
         return None
     decisions = tuple(repository.latest_decisions(session, document.doc_id).values())
     results = linker.link(mentions, documents={document.doc_id: document}, decisions=decisions)
-    return repository.add_link_run(session, document.doc_id, results)
+    run_id = repository.add_link_run(session, document.doc_id, results)
+    if generator is not None:
+        _generate_and_store(session, generator, document, mentions)
+    return run_id
+
+
+def _generate_and_store(
+    session: Session, generator: SecondLinker, document: Document, mentions: Sequence[Mention]
+) -> int | None:
+    results = generator.link(mentions, documents={document.doc_id: document})
+    if not results:
+        return None
+    return repository.add_link_run(session, document.doc_id, results, linker="generator")
+
+
+def link_with_generator(session: Session, generator: SecondLinker, doc_id: str) -> int | None:
+    """Run the generative linker over every mention of a stored document; returns the run id.
+
+    For documents stored before a generator was available, so the Review page can compare.
+
+    Raises:
+        DecisionError: the document is not stored.
+    """
+    document = repository.get_document(session, doc_id)
+    return _generate_and_store(session, generator, document, repository.list_mentions(session, doc_id))
 
 
 def ingest_document(
@@ -69,6 +104,7 @@ def ingest_document(
     mentions: Sequence[Mention] | None = None,
     *,
     detect: bool = True,
+    generator: SecondLinker | None = None,
 ) -> IngestReport:
     """Store a document with its mentions and link the new ones.
 
@@ -79,6 +115,7 @@ def ingest_document(
         mentions: spans that came with the document (e.g. PubTator lines); they win over
             detected mentions of the same span.
         detect: also run ``linker.detect`` on the text.
+        generator: also store the generative linker's ranking of the new mentions.
 
     Returns:
         The report; ``already_stored`` is True (and nothing changed) when the identical
@@ -98,16 +135,22 @@ def ingest_document(
         return IngestReport(document.doc_id, n_stored, 0, None, already_stored=True)
     detected = linker.detect(document) if detect else []
     new = repository.add_mentions(session, [*given, *detected])
-    run_id = _link_and_store(session, linker, document, new)
+    run_id = _link_and_store(session, linker, document, new, generator)
     n_stored = len(repository.list_mentions(session, document.doc_id))
     logger.info("ingested %s: %d mentions, link run %s", document.doc_id, len(new), run_id)
     return IngestReport(document.doc_id, n_stored, len(new), run_id, already_stored=False)
 
 
 def add_manual_mention(
-    session: Session, linker: Linker, doc_id: str, start: int, end: int, label: str | None = None
+    session: Session,
+    linker: Linker,
+    doc_id: str,
+    start: int,
+    end: int,
+    label: str | None = None,
+    generator: SecondLinker | None = None,
 ) -> Mention:
-    """Add a curator-given span as a MANUAL mention and link it.
+    """Add a curator-given span as a MANUAL mention and link it (with the generator too, when given).
 
     Returns:
         The new mention; if the span is already a mention, that stored mention, unchanged
@@ -122,7 +165,7 @@ def add_manual_mention(
     new = repository.add_mentions(session, [mention])
     if not new:
         return next(m for m in repository.list_mentions(session, doc_id) if m.key == mention.key)
-    _link_and_store(session, linker, document, new)
+    _link_and_store(session, linker, document, new, generator)
     return mention
 
 

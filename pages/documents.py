@@ -9,8 +9,15 @@ import streamlit as st
 
 from db import repository
 from pages.components import state
-from pages.components.ingest import UPLOAD_TYPES, ImportOutcome, import_files, import_text, sample_files
-from pages.components.resources import get_linker, get_settings, get_store
+from pages.components.ingest import (
+    UPLOAD_TYPES,
+    ImportOutcome,
+    import_files,
+    import_text,
+    run_generator,
+    sample_files,
+)
+from pages.components.resources import get_generator, get_linker, get_settings, get_store
 from pages.components.widgets import md
 
 settings = get_settings()
@@ -46,7 +53,8 @@ with paste_tab:
         doc_id = st.text_input("Document id (optional)", placeholder="e.g. PMID:12345678; blank = derived from text")
         submitted = st.form_submit_button("Add document", type="primary")
     if submitted:
-        show_outcome(import_text(store, get_linker(), text, doc_id))
+        linker = get_linker()
+        show_outcome(import_text(store, linker, text, doc_id, generator=get_generator(linker)))
 
 with upload_tab:
     uploads = st.file_uploader(
@@ -62,13 +70,15 @@ with upload_tab:
     )
     if st.button("Import uploaded files", type="primary", disabled=not uploads):
         files = [(f.name, f.getvalue()) for f in uploads]
+        linker = get_linker()
         show_outcome(
             import_files(
                 store,
-                get_linker(),
+                linker,
                 files,
                 max_bytes=settings.max_upload_bytes,
                 gold_curator=settings.curator if as_gold else None,
+                generator=get_generator(linker),
             )
         )
 
@@ -80,10 +90,14 @@ with sample_tab:
         st.caption(md(f"No sample documents in {settings.sample_documents_dir}."))
     if st.button("Load sample documents", disabled=not samples):
         files = [(p.name, p.read_bytes()) for p in samples]
-        show_outcome(import_files(store, get_linker(), files, max_bytes=settings.max_upload_bytes))
+        linker = get_linker()
+        show_outcome(
+            import_files(store, linker, files, max_bytes=settings.max_upload_bytes, generator=get_generator(linker))
+        )
 
 with store() as session:
     summaries = repository.list_documents(session)
+    with_generator_runs = repository.documents_linked_by(session, "generator")
 
 if not summaries:
     list_slot.info("No documents yet: paste a text, upload files or load the samples below.")
@@ -119,3 +133,17 @@ with list_slot:
         if st.button("Open in Review", type="primary", icon=":material/fact_check:"):
             state.set_current_doc_id(chosen)
             st.switch_page("pages/review.py")
+
+    generator = get_generator(get_linker())
+    missing = [d for d in doc_ids if d not in with_generator_runs]
+    if generator is not None and missing:
+        st.caption(
+            md(f"{len(missing)} document(s) have no ranking from the generative linker ({generator.model_version}).")
+        )
+        if st.button("Rank them with the generator too", icon=":material/call_split:"):
+            with st.spinner("Running the generative linker…"):
+                errors = run_generator(store, generator, missing)
+            for error in errors:
+                st.error(md(error))
+            if not errors:
+                st.rerun()

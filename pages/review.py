@@ -83,7 +83,7 @@ with doc_col:
     with card_tab:
         review_tabs.concept_tab(rv, mention, view, blind=blind)
     with search_tab:
-        review_tabs.search_tab(rv, link)
+        review_tabs.search_tab(rv, link, kb_types(linker))
     with id_tab:
         review_tabs.id_tab(link)
     with history_tab:
@@ -93,4 +93,6 @@ with doc_col:
 
 with panel_col:
     review_panel.render_navigation(order, current_key, len(undecided))
-    review_panel.render(rv, mention, view, blind=blind, advance_to=advance_to)
+    review_panel.render(
+        rv, mention, view, blind=blind, advance_to=advance_to, default_order=settings.generator.order_by
+    )

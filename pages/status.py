@@ -5,10 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from bel_core.errors import BelError
 from db import repository
+from db.models import Role
 from db.queue import review_queue
-from pages.components import charts
-from pages.components.resources import get_linker, get_settings, get_store
+from pages.components import charts, state
+from pages.components.auth_gate import current_user
+from pages.components.resources import (
+    curator_synonyms,
+    generator_error,
+    get_generator,
+    get_linker,
+    get_settings,
+    get_store,
+    rebuild_linker_with_curator_synonyms,
+)
 from pages.components.widgets import md
 
 settings = get_settings()
@@ -16,6 +27,8 @@ store = get_store()
 linker = get_linker()
 
 st.title("Models & KB", anchor=False)
+if message := state.pop_flash():
+    st.success(md(message))
 
 kb_col, model_col = st.columns(2, gap="large")
 with kb_col:
@@ -28,6 +41,34 @@ with kb_col:
         + "  \n"
         + md(f"Fingerprint: {linker.kb.fingerprint[:16]}")
     )
+    # Curator synonyms ("add as synonym" on Review) reach the retriever only through a rebuild.
+    stored = curator_synonyms()
+    st.markdown(
+        md(f"Curator synonyms in use: extension {linker.extension_version}")
+        + "  \n"
+        + md(f"Stored now: {len(stored.pairs)} synonym(s), extension {stored.version}")
+    )
+    user = current_user(settings)
+    is_admin = user is not None and user.can(Role.ADMIN)
+    if not is_admin:
+        st.caption("An admin can rebuild the retriever with the stored synonyms.")
+    elif stored.version == linker.extension_version:
+        st.caption("The retriever indexes every stored synonym.")
+    if st.button(
+        md(f"Rebuild retriever with {len(stored.pairs)} curator synonyms (extension version {stored.version})"),
+        disabled=not is_admin or stored.version == linker.extension_version,
+        help="Rebuilds the indexes in memory (and the calibration); decisions and synonyms stay stored. "
+        "Other sessions keep the current linker until the new one is ready.",
+    ):
+        try:
+            rebuilt = rebuild_linker_with_curator_synonyms()
+        except BelError as e:
+            st.error(md(e))
+        else:
+            state.flash(
+                f"Retriever rebuilt with curator synonyms {rebuilt.extension_version}: KB {rebuilt.kb_version}"
+            )
+            st.rerun()
 
 with model_col:
     st.subheader("Linker", anchor=False)
@@ -48,6 +89,13 @@ with model_col:
         hide_index=True,
         width="stretch",
     )
+    generator = get_generator(linker)
+    if generator is not None:
+        st.markdown(md(f"Generative linker beside it: {generator.model_version}"))
+    elif problem := generator_error():
+        st.warning(md(f"The generative linker could not be loaded, the reranker serves alone: {problem}"))
+    else:
+        st.caption("No generative linker configured (generator.model_dir); the Review page shows one ranking.")
 
 st.subheader("Calibration", anchor=False)
 report = linker.calibration_report

@@ -81,10 +81,37 @@ class FakeLinker:
         """Ranked candidates for each mention, in input order."""
         return [LinkResult(m, self._candidates(m.text), self.model_version, self.kb_version) for m in mentions]
 
-    def search_kb(self, query: str, limit: int = 20) -> list[Concept]:
-        """The KB's own search (id, exact name, prefix, substring)."""
-        return self.kb.search(query, limit=limit)
+    def search_kb(self, query: str, limit: int = 20, types: Sequence[str] | None = None) -> list[Concept]:
+        """The KB's own search (id, exact name, prefix, substring), optionally of some types."""
+        return self.kb.search(query, limit=limit, types=types)
 
     def concept(self, concept_id: str) -> Concept:
         """The concept for a primary or alt id; UnknownConceptError otherwise."""
         return self.kb.get(concept_id)
+
+
+class FakeGenerator:
+    """A second-opinion linker for side-by-side tests: the FakeLinker's top 3, reversed for
+    mentions written in lower case and kept as they are otherwise.
+
+    So the generator disagrees with the pipeline on lower-case mentions with two or more
+    candidates and agrees on capitalised ones, and tests can tell both cases apart.
+    """
+
+    model_version = "fake-generator-1"
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        """Rank with a FakeLinker over ``kb``, then reverse."""
+        self._inner = FakeLinker(kb, top_k=3)
+
+    def link(self, mentions: Sequence[Mention], documents: object = None) -> list[LinkResult]:
+        """The FakeLinker's top 3 (reversed for lower-case mentions) as generator results."""
+        return [
+            LinkResult(
+                r.mention,
+                tuple(reversed(r.candidates)) if r.mention.text[:1].islower() else r.candidates,
+                self.model_version,
+                r.kb_version,
+            )
+            for r in self._inner.link(mentions)
+        ]

@@ -50,6 +50,8 @@ class TrainLinkerConfig:
         max_minutes: wall-clock budget; the reranker's training pairs are capped to fit it.
         base_model: initial weights of both encoders.
         finetune_encoder: fine-tune the bi-encoder (else the base encoder retrieves).
+        train_reranker: train the cross-encoder (else retrieval + priors + calibration only:
+            the fast path that retraining from curator decisions uses by default).
     """
 
     out: Path
@@ -62,6 +64,7 @@ class TrainLinkerConfig:
     max_minutes: float = 55.0
     base_model: str = MINILM_PACKAGE
     finetune_encoder: bool = True
+    train_reranker: bool = True
     dev_fraction: float = 0.15
     negatives_per_positive: int = 3
     max_length: int = 64
@@ -236,13 +239,13 @@ def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: 
     """
     groups = [g.mention.doc_id for g in dev.golds]
     reranker, fits = pipeline.reranker, {}
-    for use in (False, True):
+    for use in (False, True) if reranker is not None else (False,):
         pipeline.reranker = reranker if use else None
         lists, labels = _dev_lists(pipeline, dev)
         methods = link_calibration.METHODS if use else ("logistic", "combined")
         fits[use] = link_calibration.fit_best(lists, labels, groups, methods)
         clock.say("dev calibration %s reranker: %s", "with" if use else "without", fits[use][1]["methods"])
-    gain = fits[True][1]["top1_accuracy"] - fits[False][1]["top1_accuracy"]
+    gain = fits[True][1]["top1_accuracy"] - fits[False][1]["top1_accuracy"] if True in fits else 0.0
     use = gain >= RERANK_MIN_GAIN
     calibrator, report = fits[use]
     pipeline.reranker, pipeline.calibrator = (reranker if use else None), calibrator
@@ -252,12 +255,17 @@ def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: 
         "rerank": use,
         "rerank_gain_dev_acc@1": gain,
         "without_reranker": fits[False][1],
-        "with_reranker": fits[True][1],
+        "with_reranker": fits[True][1] if True in fits else None,
     }
 
 
 def train_linker(
-    config: TrainLinkerConfig, settings: Settings, *, command: str = "", progress: Progress | None = None
+    config: TrainLinkerConfig,
+    settings: Settings,
+    *,
+    command: str = "",
+    progress: Progress | None = None,
+    splits: tuple[LabelledSplit, LabelledSplit] | None = None,
 ) -> Manifest:
     """Train and write a model directory; returns its manifest (also in ``out/manifest.json``).
 
@@ -266,6 +274,7 @@ def train_linker(
         settings: KB source, cache directory and retrieval settings (n-grams, dense weight).
         command: the command line, recorded in the manifest.
         progress: ``progress(stage, done, total)`` for the bars of the stages that have steps.
+        splits: (train, dev) given by the caller (curated decisions) instead of ``config``'s corpora.
 
     Raises:
         ValueError: no training mentions.
@@ -276,7 +285,7 @@ def train_linker(
     clock = _Clock(config.max_minutes * 60)
     config.out.mkdir(parents=True, exist_ok=True)
     kb = load_settings_kb(settings)
-    train, dev = _splits(config, kb)
+    train, dev = splits if splits is not None else _splits(config, kb)
     clock.say("KB %s: %d concepts; train %s; dev %s", kb.name, len(kb), train.summary(), dev.summary())
     components: dict[str, str] = {}
     priors = _augment(train, kb, config.out, components)
@@ -300,16 +309,18 @@ def train_linker(
         options=replace(options, memory=None),
     )
     clock.say("retrieval index ready")
-    metrics = _reranker(config, pipeline, train, dev, clock, progress)
-    components["reranker"] = "reranker"
-    pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
+    metrics: dict[str, Any] = {}
+    if config.train_reranker:
+        metrics = _reranker(config, pipeline, train, dev, clock, progress)
+        components["reranker"] = "reranker"
+        pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
     metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock)
     components["calibration"] = "calibration.json"
     calibration = metrics["calibration"]
     clock.say(
         "calibration: %s, reranker %s; dev top-1 ECE raw %.3f -> %.3f (in-sample)",
         calibration["chosen"],
-        "kept" if calibration["rerank"] else "dropped (it did not raise dev accuracy)",
+        "kept" if calibration["rerank"] else "dropped (no dev gain)" if config.train_reranker else "not trained",
         calibration["ece_raw"],
         calibration["ece_in_sample"],
     )

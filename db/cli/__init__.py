@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bel_core.errors import BelError
-from db.cli import kb, linking, store, train, users
+from db.cli import explain, kb, linking, models, store, train, users
 
 logger = logging.getLogger("bel")
 
 # Each command group registers its subcommands; add a module here to add a group.
-COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, store, train, users, kb)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, store, train, users, kb, models, explain)
 
 
 def build_parser() -> argparse.ArgumentParser:

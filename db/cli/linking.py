@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -10,21 +11,30 @@ from typing import Any
 
 from bel_core.config import Settings
 from bel_core.evaluate import score_link_results
+from bel_core.model_dir import MANIFEST
 from bel_core.types import Mention
+from db import kb_extension
 from db.cli.common import (
     add_kb_options,
     filter_types,
     load_pipeline,
+    progress_printer,
     read_inputs,
     settings_from_args,
     write_predictions,
 )
+from db.engine import open_store
 
 
 def register(sub: Any) -> None:
     """Add this group's subcommands to the ``bel`` parser."""
     p = sub.add_parser("build-index", help="load the KB, build and cache the retrieval indexes and calibrator")
     add_kb_options(p)
+    p.add_argument(
+        "--with-curator-synonyms",
+        action="store_true",
+        help="also index the synonyms curators added in the --db store (the KB extension)",
+    )
     p.set_defaults(func=cmd_build_index)
 
     p = sub.add_parser("link", help="detect (or take PubTator) mentions in files and link them")
@@ -39,8 +49,21 @@ def register(sub: Any) -> None:
     p.add_argument("corpus")
     p.add_argument("--out", required=True)
     p.add_argument("--types")
-    p.add_argument("--linker", default="retriever", choices=["retriever"], help="which linker ranks candidates")
-    p.add_argument("--models", help="model directory written by `bel train` (default: settings' models_dir)")
+    p.add_argument(
+        "--linker", default="retriever", choices=["retriever", "generator"], help="which linker ranks candidates"
+    )
+    p.add_argument(
+        "--models",
+        help="model directory written by `bel train` (default: settings' models_dir); with --linker generator "
+        "also a generator folder or a cached Hugging Face id (e.g. AnonymousARR42/SynCABEL_SPACCC)",
+    )
+    p.add_argument(
+        "--prompt-style",
+        choices=["syncabel", "longbel"],
+        help="generator prompt format (replaces a model directory's)",
+    )
+    p.add_argument("--revision", help="Hugging Face revision of a --models id (generator)")
+    p.add_argument("--unconstrained", action="store_true", help="generator: free decoding, NO_CODE if not a KB name")
     add_kb_options(p)
     p.set_defaults(func=cmd_link_corpus)
 
@@ -56,9 +79,22 @@ def register(sub: Any) -> None:
 
 def cmd_build_index(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    pipeline = load_pipeline(settings)
+    if args.with_curator_synonyms:
+        from bel_core.linker_factory import SynonymExtension  # imported here: scikit-learn is slow to import
+        from bel_core.pipeline import LinkingPipeline
+
+        with open_store(settings.resolved_db_url)() as session:
+            synonyms = SynonymExtension(
+                tuple(kb_extension.extension_pairs(session)), kb_extension.extension_version(session)
+            )
+        pipeline = LinkingPipeline.from_settings(settings, progress=progress_printer(), synonyms=synonyms)
+        print(f"curator synonyms: {len(synonyms.pairs)} (extension {synonyms.version})")
+    else:
+        pipeline = load_pipeline(settings)
     print(f"KB {pipeline.kb.name} {pipeline.kb.version}: {len(pipeline.kb)} concepts")
     print(f"model version: {pipeline.model_version}")
+    if pipeline.search_index is not None:
+        print(f"KB search index: {pipeline.search_index.path}")
     report = getattr(pipeline, "calibration_report", None)
     if report is not None:
         print(f"calibration: {report}")
@@ -97,7 +133,42 @@ def cmd_link(args: argparse.Namespace) -> int:
 def cmd_link_corpus(args: argparse.Namespace) -> int:
     args.gold_spans = True
     args.files = [args.corpus]
+    if args.linker == "generator":
+        return _link_corpus_generator(args)
     return cmd_link(args)
+
+
+def _link_corpus_generator(args: argparse.Namespace) -> int:
+    """Link the corpus's gold spans with a generative linker (model directory, folder or cached HF id)."""
+    from bel_core.generate.linker import GenerativeLinker
+    from bel_core.generate.prompts import prompt_style
+    from bel_core.linker_factory import load_settings_kb
+
+    settings = settings_from_args(args)
+    source = args.models or settings.retrieval.models_dir
+    if not source:
+        print("bel: error: --linker generator needs --models (a model directory or a generator)", file=sys.stderr)
+        return 2
+    parsed = read_inputs(args.files, settings.max_upload_bytes)
+    kb = load_settings_kb(settings)
+    if (Path(source) / MANIFEST).is_file():
+        linker = GenerativeLinker.from_model_dir(Path(source), kb)
+        if args.prompt_style:
+            linker.style = prompt_style(args.prompt_style)
+    else:
+        linker = GenerativeLinker.from_pretrained(
+            source, kb, style=args.prompt_style or "syncabel", revision=args.revision
+        )
+    if args.unconstrained:
+        linker.options = replace(linker.options, constrained=False)
+    mentions = filter_types(parsed.mentions, args.types)
+    started = time.perf_counter()
+    results = linker.link(mentions, {d.doc_id: d for d in parsed.documents})
+    elapsed = time.perf_counter() - started
+    write_predictions(results, args.out)
+    rate = len(results) / elapsed if elapsed > 0 else float("inf")
+    print(f"linked {len(results)} mentions with {linker.model_version} in {elapsed:.1f}s ({rate:.1f}/s) -> {args.out}")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

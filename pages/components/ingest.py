@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bel_core.compare import SecondLinker
 from bel_core.documents import InputProblem, document_from_text, parse_upload
 from bel_core.errors import BelError
 from bel_core.pipeline import Linker
@@ -61,15 +62,17 @@ def _ingest(
     outcome: ImportOutcome,
     *,
     gold_curator: str | None = None,
+    generator: SecondLinker | None = None,
 ) -> None:
     """Store one document with its mentions in its own transaction, recording any error.
 
     With ``gold_curator``, the concept ids that came with the mentions are recorded as
-    that curator's decisions in the same transaction (a corpus imported as gold).
+    that curator's decisions in the same transaction (a corpus imported as gold). With a
+    ``generator``, its ranking of the new mentions is stored beside the pipeline's.
     """
     try:
         with store.begin() as session:
-            report = services.ingest_document(session, linker, document, mentions)
+            report = services.ingest_document(session, linker, document, mentions, generator=generator)
             if gold_curator is not None and mentions:
                 outcome.n_gold_decisions += services.import_gold_decisions(
                     session, linker, mentions, curator=gold_curator
@@ -79,7 +82,13 @@ def _ingest(
         outcome.errors.append(str(e))
 
 
-def import_text(store: sessionmaker[Session], linker: Linker, text: str, doc_id: str | None) -> ImportOutcome:
+def import_text(
+    store: sessionmaker[Session],
+    linker: Linker,
+    text: str,
+    doc_id: str | None,
+    generator: SecondLinker | None = None,
+) -> ImportOutcome:
     """Store pasted text as a document, detect and link its mentions.
 
     Args:
@@ -87,6 +96,7 @@ def import_text(store: sessionmaker[Session], linker: Linker, text: str, doc_id:
         linker: the linking pipeline.
         text: the pasted text (kept verbatim).
         doc_id: optional external id; blank means the default ``paste-<hash>`` id.
+        generator: the generative linker, when one serves beside the pipeline.
     """
     outcome = ImportOutcome()
     try:
@@ -94,7 +104,7 @@ def import_text(store: sessionmaker[Session], linker: Linker, text: str, doc_id:
     except BelError as e:
         outcome.errors.append(str(e))
         return outcome
-    _ingest(store, linker, document, (), outcome)
+    _ingest(store, linker, document, (), outcome, generator=generator)
     return outcome
 
 
@@ -105,6 +115,7 @@ def import_files(
     *,
     max_bytes: int,
     gold_curator: str | None = None,
+    generator: SecondLinker | None = None,
 ) -> ImportOutcome:
     """Parse uploaded files (plain text or PubTator) and store every document they hold.
 
@@ -115,6 +126,7 @@ def import_files(
         max_bytes: the largest file accepted (``settings.max_upload_bytes``).
         gold_curator: record the files' concept ids (PubTator) as this curator's
             decisions; None imports the spans only.
+        generator: the generative linker, when one serves beside the pipeline.
 
     Returns:
         Reports for stored documents, line problems, and file-level errors.
@@ -131,8 +143,32 @@ def import_files(
         for mention in parsed.mentions:
             by_doc[mention.doc_id].append(mention)
         for document in parsed.documents:
-            _ingest(store, linker, document, by_doc[document.doc_id], outcome, gold_curator=gold_curator)
+            _ingest(
+                store,
+                linker,
+                document,
+                by_doc[document.doc_id],
+                outcome,
+                gold_curator=gold_curator,
+                generator=generator,
+            )
     return outcome
+
+
+def run_generator(store: sessionmaker[Session], generator: SecondLinker, doc_ids: Iterable[str]) -> list[str]:
+    """Store the generator's ranking of every mention of these documents, one transaction each.
+
+    Returns:
+        Error messages, one per document that could not be linked (the others are stored).
+    """
+    errors = []
+    for doc_id in doc_ids:
+        try:
+            with store.begin() as session:
+                services.link_with_generator(session, generator, doc_id)
+        except BelError as e:
+            errors.append(f"{doc_id}: {e}")
+    return errors
 
 
 def sample_files(directory: Path) -> list[Path]:

@@ -15,17 +15,24 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import NoReturn
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.config import Settings
-from bel_core.errors import BelError
+from bel_core.errors import BelError, ModelUnavailableError
+from bel_core.generator_factory import load_generator_linker
+from bel_core.linker_factory import SynonymExtension
 from bel_core.pipeline import LinkingPipeline
+from db import kb_extension, registry
 from db.engine import open_store
 from pages.components.widgets import md
+
+if TYPE_CHECKING:
+    from bel_core.generate.linker import GenerativeLinker
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +88,7 @@ _STAGE_TEXT = {
     "kb": "Loading the knowledge base",
     "tfidf": "Building the TF-IDF index",
     "dense": "Encoding KB names for dense retrieval (first start only; cached afterwards)",
+    "search": "Building the KB search index (first start only; cached afterwards)",
     "calibrate": "Calibrating scores",
 }
 
@@ -112,13 +120,13 @@ def get_linker() -> LinkingPipeline:
     tries again.
     """
     slot = _linker_slot()
-    if slot.linker is not None:
+    if slot.linker is not None and not promoted_model_changed():
         return slot.linker
     with slot.lock:
-        if slot.linker is None:
+        if slot.linker is None or promoted_model_changed():
             progress = _BuildProgress()
             try:
-                slot.linker = LinkingPipeline.from_settings(get_settings(), progress=progress)
+                slot.linker = _build_with_curator_synonyms(progress)
             except BelError as e:
                 logger.warning("linker build failed: %s", e)
                 stop_with_error(e)
@@ -126,6 +134,95 @@ def get_linker() -> LinkingPipeline:
                 progress.close()
             logger.info("linker ready: %s", slot.linker.model_version)
         return slot.linker
+
+
+def curator_synonyms() -> SynonymExtension:
+    """The KB extension stored now: every curator-added synonym and the extension's version."""
+    with get_store()() as session:
+        pairs = tuple(kb_extension.extension_pairs(session))
+        # skip_unknown: synonyms stored for another KB must not stop every page of the app.
+        return SynonymExtension(pairs, kb_extension.extension_version(session), skip_unknown=True)
+
+
+def _build_with_curator_synonyms(progress: _BuildProgress) -> LinkingPipeline:
+    """A linker from the settings whose retrievers, detector and search also index the curator synonyms."""
+    settings, model_dir = settings_with_promoted_model()
+    linker = LinkingPipeline.from_settings(settings, progress=progress, synonyms=curator_synonyms())
+    _served_model().model_dir = model_dir
+    return linker
+
+
+@dataclass
+class _ServedModel:
+    """Which promoted model directory the process's linker was built from (None: the default linker)."""
+
+    model_dir: str | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def _served_model() -> _ServedModel:
+    return _ServedModel()
+
+
+def promoted_model_dir() -> str | None:
+    """The promoted linker version's model directory, when it was trained for the configured KB.
+
+    The registry (``db.registry``) is read on each call, so a version promoted on the Model
+    versions page or with ``bel models promote`` is picked up by the next page run of every
+    session. None when ``retrieval.models_dir`` is configured: the configuration wins.
+    """
+    settings = get_settings()
+    if settings.retrieval.models_dir:
+        return None
+    with get_store()() as session:
+        row = registry.promoted(session)
+    if row is None or row.config.get("kb_source") != settings.kb.source:
+        return None
+    return row.path
+
+
+def promoted_model_changed() -> bool:
+    """True when the promoted version is not the one the current linker was built from."""
+    return promoted_model_dir() != _served_model().model_dir
+
+
+def settings_with_promoted_model() -> tuple[Settings, str | None]:
+    """The app's settings pointing ``retrieval.models_dir`` at the promoted version, and that directory.
+
+    Without a promoted version (or with ``models_dir`` set in the configuration) the settings
+    are returned unchanged: the configured or built-in default linker serves.
+    """
+    settings = get_settings()
+    model_dir = promoted_model_dir()
+    if model_dir is None:
+        return settings, None
+    if not Path(model_dir).is_dir():
+        raise ModelUnavailableError(
+            f"The promoted linker version's directory {model_dir} is missing; roll back or promote another "
+            "version on the Model versions page (or with `bel models rollback`)"
+        )
+    return replace(settings, retrieval=replace(settings.retrieval, models_dir=model_dir)), model_dir
+
+
+def rebuild_linker_with_curator_synonyms() -> LinkingPipeline:
+    """Build a new linker over the KB plus the synonyms stored now, then swap it in for every session.
+
+    The store is only read, so nothing stored is lost; the old linker keeps serving other
+    sessions until the new one is ready, and stays in place when the build fails.
+
+    Raises:
+        BelError: the build failed (e.g. a synonym names an id the KB lacks).
+    """
+    slot = _linker_slot()
+    progress = _BuildProgress()
+    try:
+        linker = _build_with_curator_synonyms(progress)
+    finally:
+        progress.close()
+    with slot.lock:
+        slot.linker = linker
+    logger.info("linker rebuilt with KB extension %s: %s", linker.extension_version, linker.model_version)
+    return linker
 
 
 @st.cache_resource(show_spinner=False)
@@ -137,3 +234,47 @@ def _kb_types(fingerprint: str, _linker: LinkingPipeline) -> list[str]:
 def kb_types(linker: LinkingPipeline) -> list[str]:
     """The semantic types used in the linker's KB, sorted (for the Review page's type filter)."""
     return _kb_types(linker.kb.fingerprint, linker)
+
+
+@dataclass
+class _GeneratorSlot:
+    """The process's generative linker, loaded once per KB; ``error`` keeps why it could not load."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    kb_fingerprint: str | None = None  # the KB it was loaded for; another KB (a rebuild) reloads it
+    generator: GenerativeLinker | None = None
+    error: str = ""
+
+
+@st.cache_resource(show_spinner=False)
+def _generator_slot() -> _GeneratorSlot:
+    return _GeneratorSlot()
+
+
+def get_generator(linker: LinkingPipeline) -> GenerativeLinker | None:
+    """The generative linker shown beside the reranker, or None (none configured, or it failed).
+
+    A generator that cannot load does not stop the app: the pipeline still serves, and the
+    Models & KB page shows the reason (``generator_error``).
+    """
+    slot = _generator_slot()
+    fingerprint = linker.kb.fingerprint
+    if slot.kb_fingerprint == fingerprint:
+        return slot.generator
+    with slot.lock:
+        if slot.kb_fingerprint != fingerprint:
+            # The trie of allowed names follows the linker's KB, curator synonyms included.
+            slot.generator, slot.error = None, ""
+            try:
+                with st.spinner("Loading the generative linker…"):
+                    slot.generator = load_generator_linker(get_settings(), linker.kb)
+            except BelError as e:
+                logger.warning("generator not loaded: %s", e)
+                slot.error = str(e)
+            slot.kb_fingerprint = fingerprint
+        return slot.generator
+
+
+def generator_error() -> str:
+    """Why the configured generator could not be loaded ("" when it loaded or none is configured)."""
+    return _generator_slot().error

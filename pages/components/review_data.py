@@ -8,7 +8,7 @@ Nothing here draws; the page and ``review_panel`` do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +77,7 @@ class MentionView:
     statuses: dict[MentionKey, DecisionStatus]
     history: list[StoredDecision]  # visible decisions on the current mention, oldest first
     group: list[GroupMember]  # undecided near-duplicates, the current mention first
+    generator_results: dict[MentionKey, LinkResult] = field(default_factory=dict)  # the second model family
 
     @property
     def latest(self) -> StoredDecision | None:
@@ -101,6 +102,7 @@ def load_mention(
             document=repository.get_document(session, key[0]),
             mentions=repository.list_mentions(session, key[0]),
             results=repository.latest_link_results(session, key[0]),
+            generator_results=repository.latest_link_results(session, key[0], linker="generator"),
             statuses={k: d.status for k, d in latest.items()},
             history=decisions.visible(decisions.history(session, key), view),
             group=sorted(members, key=lambda m: m.mention.key != key),

@@ -34,20 +34,21 @@ def render(doc_ids: Sequence[str], types: Sequence[str], curators: Sequence[str]
     semantic_type = type_col.selectbox("Semantic type", [ALL, *types], format_func=lambda t: t or "All types")
     statuses = status_col.multiselect("Status", list(STATUS_OPTIONS), placeholder="Any status")
     curator = curator_col.selectbox("Curator", [ALL, *curators], format_func=lambda c: c or "Anyone")
-    disagree_col.checkbox(
+    disagreement = disagree_col.checkbox(
         "Models differ",
-        disabled=True,
-        help="Needs runs of two linkers on the same mentions; not available yet.",
+        key="filter-disagreement",
+        help="Only mentions where the reranker's and the generator's top concepts differ.",
     )
     return QueueFilters(
         doc_ids=frozenset({doc_id}) if doc_id else frozenset(),
         semantic_type=semantic_type or None,
         statuses=frozenset(STATUS_OPTIONS[s] for s in statuses) if statuses else None,
         curator=curator or None,
+        disagreement=disagreement,
     )
 
 
 def scope(filters: QueueFilters) -> str:
     """A stable name for a filter choice, so the remembered queue order belongs to it."""
     statuses = sorted(str(s) for s in filters.statuses) if filters.statuses is not None else None
-    return repr((sorted(filters.doc_ids), filters.semantic_type, statuses, filters.curator))
+    return repr((sorted(filters.doc_ids), filters.semantic_type, statuses, filters.curator, filters.disagreement))

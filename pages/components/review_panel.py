@@ -19,7 +19,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from bel_core.types import Candidate, DecisionStatus, LinkResult, Mention
-from pages.components import review_actions, review_flow, state, widgets
+from pages.components import review_actions, review_compare, review_flow, state, widgets
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
 
@@ -110,9 +110,22 @@ def render_navigation(order: Sequence[MentionKey], key: MentionKey, n_undecided:
     )
 
 
-def render(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, advance_to: MentionKey) -> None:
-    """The panel for one mention: header, context, verdicts, candidates (unless blind), group."""
+def render(
+    rv: Reviewer,
+    mention: Mention,
+    view: MentionView,
+    *,
+    blind: bool,
+    advance_to: MentionKey,
+    default_order: str = "reranker",
+) -> None:
+    """The panel for one mention: header, context, verdicts, candidates (unless blind), group.
+
+    When the generative linker ranked the mention too, the list merges both models' candidates
+    (``review_compare``), ordered by the model the curator picks (``default_order`` at first).
+    """
     result = view.results.get(mention.key)
+    generated = None if blind else view.generator_results.get(mention.key)
     candidates = result.candidates if result and not blind else ()
     expected = view.latest.id if view.latest else None
     common = {"expected": expected, "hidden": blind, "advance_to": advance_to}
@@ -126,6 +139,9 @@ def render(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, ad
         st.info(widgets.md(f"Latest decision: {widgets.STATUS_LABELS[d.status]}{ids} (by {d.curator})"))
     if blind:
         st.warning("Blind review: suggestions and scores are hidden for this mention. Find the concept by search.")
+    merged = review_compare.comparison(None if blind else result, generated, default_order=default_order)
+    rows = merged.rows
+    two_models = generated is not None and bool(generated.candidates)
 
     with st.container(horizontal=True, gap="small"):
         st.button(
@@ -133,9 +149,9 @@ def render(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, ad
             key="accept",
             shortcut="a",
             type="primary",
-            disabled=not candidates,
+            disabled=not rows,
             on_click=_link,
-            args=(rv, mention, result, candidates[0].concept_id if candidates else ""),
+            args=(rv, mention, result, rows[0].concept_id if rows else ""),
             kwargs=common,
         )
         for status, label, shortcut, help_text in VERDICT_KEYS:
@@ -162,10 +178,12 @@ def render(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, ad
     if edit is not None and edit[0] == mention.key:
         _render_span_editor(rv, mention, view, edit[1:], expected)
 
-    if not blind and not candidates:
+    if not blind and not rows:
         st.warning("No KB candidates for this mention: search the KB on the left, or mark it NIL.")
-    for rank, candidate in enumerate(candidates[:9], start=1):
-        pick_col, name_col, score_col = st.columns([1, 8, 4], vertical_alignment="center")
+    for rank, row in enumerate(rows[:9], start=1):
+        candidate = row.candidate
+        widths = [1, 7, 6] if two_models else [1, 8, 4]  # two models' scores need the room
+        pick_col, name_col, score_col = st.columns(widths, vertical_alignment="center")
         pick_col.button(
             str(rank),
             key=f"pick-{rank}",
@@ -180,11 +198,9 @@ def render(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, ad
             f"**{widgets.md(candidate.name)}** · {widgets.md(candidate.concept_id)}  \n"
             f":small[:gray[matched “{widgets.md(candidate.matched_alias)}” · {widgets.md(candidate.stage)}]]"
         )
-        probability = candidate.calibrated_score
         score_col.progress(
-            min(1.0, max(0.0, probability if probability is not None else candidate.raw_score)),
-            text=(f"p {probability:.2f}" if probability is not None else "uncalibrated")
-            + f" · raw {candidate.raw_score:.3f}",
+            review_compare.bar_value(row, merged.order_by),
+            text=review_compare.score_text(row, two_models=two_models),
         )
     if len(candidates) > 1:
         _render_composite(rv, mention, candidates, common)

@@ -6,7 +6,7 @@ decision id the curator saw, so a concurrent decision is reported here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +14,7 @@ import streamlit as st
 from bel_core.errors import BelError
 from bel_core.types import Mention
 from db import services
-from pages.components import review_actions, review_flow, state, widgets
+from pages.components import review_actions, review_flow, review_saliency, state, widgets
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
 
@@ -86,14 +86,16 @@ def concept_tab(rv: Reviewer, mention: Mention, view: MentionView, *, blind: boo
                     ),
                 },
             )
+        review_saliency.render(rv, mention, view, concept)
 
 
-def search_tab(rv: Reviewer, link: Link) -> None:
-    """KB search by name, synonym or id, each hit with a Link button."""
+def search_tab(rv: Reviewer, link: Link, kb_types: Sequence[str] = ()) -> None:
+    """KB search by name, synonym or id, optionally of some semantic types, each hit with a Link button."""
     query = st.text_input("Search by name, synonym or id", key="kb-query", placeholder="e.g. seizure, HP:0001250")
+    chosen = st.multiselect("Semantic types", kb_types, key="kb-query-types", placeholder="any type")
     if not query.strip():
         return
-    hits = rv.linker.search_kb(query.strip(), limit=10)
+    hits = rv.linker.search_kb(query.strip(), limit=10, types=chosen or None)
     if not hits:
         st.caption("No concept matches.")
     for concept in hits:

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,20 +63,21 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"streamlit did not become healthy in {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def server(tmp_path: Path, tiny_kb_path: Path) -> Iterator[Server]:
-    """Start ``streamlit run app.py`` on a free port; stop it afterwards."""
+@contextmanager
+def _running_app(data_dir: Path, tiny_kb_path: Path, extra_env: dict[str, str]) -> Iterator[Server]:
+    """``streamlit run app.py`` on a free port with the tiny KB; stopped on exit, even after a failure."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     env = {
         **os.environ,
-        "BEL_DATA_DIR": str(tmp_path),
+        "BEL_DATA_DIR": str(data_dir),
         "BEL_KB": str(tiny_kb_path),
         "BEL_DENSE_ENABLED": "0",
         "BEL_CURATOR": "browser-test",
         "HF_HUB_OFFLINE": "1",
+        **extra_env,
     }
     env.pop("BEL_CONFIG", None)
     env.pop("BEL_DB_URL", None)
@@ -86,13 +88,14 @@ def server(tmp_path: Path, tiny_kb_path: Path) -> Iterator[Server]:
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",  # nothing to reload; other writers must not restart the app
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, log)
-        yield Server(url, tmp_path)
+        yield Server(url, data_dir)
     finally:
         process.terminate()
         try:
@@ -100,6 +103,19 @@ def server(tmp_path: Path, tiny_kb_path: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    """Extra environment for the app server; a test module overrides it (e.g. to add a generator)."""
+    return {}
+
+
+@pytest.fixture
+def server(tmp_path: Path, tiny_kb_path: Path, server_env: dict[str, str]) -> Iterator[Server]:
+    """Start ``streamlit run app.py`` on a free port; stop it afterwards."""
+    with _running_app(tmp_path, tiny_kb_path, server_env) as running:
+        yield running
 
 
 @pytest.fixture

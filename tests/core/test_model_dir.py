@@ -78,3 +78,15 @@ def test_kb_mismatch_names_both(tmp_path: Path, tiny_kb):
     text = str(info.value)
     assert "trained for KB MEDIC 2017 (fingerprint 000000000000)" in text
     assert f"the loaded KB is TinyHPO tiny-1 (fingerprint {tiny_kb.fingerprint[:12]})" in text
+
+
+def test_models_for_a_kb_serve_its_curator_extension_but_not_another_kb(tiny_kb):
+    manifest = _manifest(tiny_kb)
+    extended = tiny_kb.with_synonyms([("head pain", "HP:0002315")], extension="ext-1")
+    assert extended.fingerprint != tiny_kb.fingerprint
+    check_kb(manifest, extended)  # trained on the base KB: still valid
+    twice = extended.with_synonyms([("cephalalgia", "HP:0002315")], extension="ext-2")
+    check_kb(manifest, twice)
+    unrelated = type(tiny_kb)(list(extended), name=tiny_kb.name, version="copy")
+    with pytest.raises(ModelUnavailableError):
+        check_kb(manifest, unrelated)  # same content as the extension, but built as a KB of its own

@@ -8,6 +8,10 @@ holds the same version string, so a run names the version that produced it.
 ``training_jobs`` records background retraining: progress and messages written by the
 worker, so the page that started it can stay usable and poll.
 
+``link_runs`` gains ``linker``: which family produced the run ("retriever" for the
+retrieve-rerank pipeline, "generator" for the generative linker), so the Review page can
+show both models' latest candidates side by side and the queue can find disagreements.
+
 ``saliency_cache`` keeps token attributions keyed by what they explain (model version,
 linker kind, a hash of the input pair and the attribution settings), so a curator who
 opens the same explanation twice waits once.
@@ -38,7 +42,9 @@ def _enum(values: Sequence[str], name: str) -> sa.Enum:
 
 
 def upgrade() -> None:
-    """Create ``model_versions``, ``training_jobs`` and ``saliency_cache``."""
+    """Add ``link_runs.linker``; create ``model_versions``, ``training_jobs`` and ``saliency_cache``."""
+    with op.batch_alter_table("link_runs") as batch:
+        batch.add_column(sa.Column("linker", sa.String(32), nullable=False, server_default="retriever"))
     op.create_table(
         "model_versions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -92,7 +98,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the three tables."""
+    """Drop the three tables and ``link_runs.linker``."""
     op.drop_table("saliency_cache")
     op.drop_table("training_jobs")
     op.drop_table("model_versions")
+    with op.batch_alter_table("link_runs") as batch:
+        batch.drop_column("linker")
