@@ -16,6 +16,8 @@ from bel_core.types import LinkResult
 from pages.components import widgets
 
 ORDER_KEY = "review-order-by"
+N_KEYED = 9  # rows reachable with the number keys
+N_OTHER = 3  # the other model's best rows, shown even when they rank below the keyed ones
 ORDER_LABELS: dict[str, str] = {"reranker": "Reranker", "generator": "Generator"}
 
 
@@ -43,6 +45,19 @@ def comparison(result: LinkResult | None, generated: LinkResult | None, *, defau
             icon=":material/call_split:",
         )
     return merged
+
+
+def visible_rows(merged: Comparison) -> list[tuple[int, ComparedCandidate]]:
+    """(1-based position, row) to draw: the first nine, then the other model's top three if they fell below.
+
+    Ordered by one model, the other's best proposals can rank past the nine number keys; they
+    stay visible (and clickable) so a disagreement is never hidden from the curator.
+    """
+    other_rank = "retriever_rank" if merged.order_by == "generator" else "generator_rank"
+    shown = list(enumerate(merged.rows, start=1))
+    head = shown[:N_KEYED]
+    tail = [(i, row) for i, row in shown[N_KEYED:] if (getattr(row, other_rank) or N_OTHER + 1) <= N_OTHER]
+    return head + tail
 
 
 def score_text(row: ComparedCandidate, *, two_models: bool) -> str:

@@ -180,14 +180,15 @@ def render(
 
     if not blind and not rows:
         st.warning("No KB candidates for this mention: search the KB on the left, or mark it NIL.")
-    for rank, row in enumerate(rows[:9], start=1):
+    for rank, row in review_compare.visible_rows(merged):
         candidate = row.candidate
         widths = [1, 7, 6] if two_models else [1, 8, 4]  # two models' scores need the room
         pick_col, name_col, score_col = st.columns(widths, vertical_alignment="center")
         pick_col.button(
-            str(rank),
+            str(rank) if rank <= 9 else "",
+            icon=None if rank <= 9 else ":material/add_link:",  # rows past nine have no number key
             key=f"pick-{rank}",
-            shortcut=str(rank),
+            shortcut=str(rank) if rank <= 9 else None,
             type="primary" if rank == 1 else "secondary",
             help=f"Link to {candidate.name} ({candidate.concept_id})",
             on_click=_link,

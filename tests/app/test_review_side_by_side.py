@@ -73,3 +73,19 @@ def test_without_a_generator_the_panel_is_unchanged(app, store):
     click(at, "Open in Review")
     assert not at.get("button_group")
     assert not any("models disagree" in w.value for w in at.warning)
+
+
+def test_the_other_models_best_rows_stay_visible_below_the_keyed_nine():
+    from bel_core.compare import compare
+    from bel_core.types import Candidate, LinkResult, Mention
+    from pages.components.review_compare import visible_rows
+
+    mention = Mention("d", 0, 1, "x")
+    pipeline = LinkResult(mention, tuple(Candidate(f"P{i}", "n", "n", "s", 0.1, 0.1) for i in range(12)), "m", "k")
+    generated = LinkResult(
+        mention, (Candidate("G1", "n", "n", "g", 0.9, 0.9), Candidate("P11", "n", "n", "g", 0.1)), "g", "k"
+    )
+    shown = visible_rows(compare(pipeline, generated, "reranker"))
+    positions = [(i, r.concept_id) for i, r in shown]
+    assert positions[:9] == [(i + 1, f"P{i}") for i in range(9)]
+    assert positions[9:] == [(12, "P11"), (13, "G1")]  # the generator's top two, below the keyed rows

@@ -58,3 +58,22 @@ def test_detection_and_linking_on_a_pasted_note(pipeline):
     assert any(text.endswith("seizures") for text in linked)
     probabilities = [c.calibrated_score for r in pipeline.link(mentions) for c in r.candidates]
     assert all(p is not None and 0.0 <= p <= 1.0 for p in probabilities)
+
+
+def test_the_shipped_generator_serves_the_embedded_kb(pipeline):
+    from bel_core.generator_factory import SHIPPED_GENERATOR_DIR, generator_dir, load_generator_linker
+
+    settings = Settings.load(env={})
+    assert generator_dir(settings) == SHIPPED_GENERATOR_DIR
+    generator = load_generator_linker(settings, pipeline.kb)
+    assert generator is not None
+    data = (SAMPLES / "case_reports.pubtator").read_bytes()
+    parsed = parse_upload("case_reports.pubtator", data, max_bytes=len(data))
+    documents = {d.doc_id: d for d in parsed.documents}
+    results = generator.link(list(parsed.mentions), documents)
+    assert len(results) == len(parsed.mentions)
+    # Constrained decoding: every proposal is an HPO concept, probabilities are probabilities.
+    assert all(c.concept_id in pipeline.kb for r in results for c in r.candidates)
+    assert all(0.0 <= (c.calibrated_score or c.raw_score) <= 1.0 for r in results for c in r.candidates)
+    report = score_link_results(results)
+    assert dict(report.accuracy_at)[5] >= 0.5  # a weak second opinion, but not noise
