@@ -88,3 +88,35 @@ def synthetic_split(kb: KnowledgeBase, n: int, seed: int) -> LabelledSplit:
         if g.context[g.mention.start : g.mention.end] == g.mention.text
     }
     return LabelledSplit(tuple(golds), documents, (f"synthetic:{n}@{seed}",))
+
+
+def training_splits(
+    kb: KnowledgeBase,
+    *,
+    train: Path | None,
+    dev: Path | None,
+    types: Collection[str] | None,
+    synthetic: int,
+    dev_fraction: float,
+    seed: int,
+) -> tuple[LabelledSplit, LabelledSplit]:
+    """(train, dev) for `bel train` (either linker): corpus and/or synthetic mentions.
+
+    Without a dev corpus, dev is ``dev_fraction`` of the training documents, or of the
+    synthetic mentions when there is no corpus; synthetic mentions are added to train.
+
+    Raises:
+        ValueError: neither a corpus with linkable spans nor synthetic mentions.
+    """
+    train_split = load_split(train, kb, types) if train else LabelledSplit()
+    dev_split = load_split(dev, kb, types) if dev else LabelledSplit()
+    if not dev:
+        train_split, dev_split = split_gold(train_split, dev_fraction, seed)
+    if synthetic:
+        made = synthetic_split(kb, synthetic, seed)
+        if not dev_split.golds:
+            made, dev_split = split_gold(made, dev_fraction, seed)
+        train_split = train_split.merged(made)
+    if not train_split.golds:
+        raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")
+    return train_split, dev_split

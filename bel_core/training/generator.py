@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from bel_core.kb import KnowledgeBase
 from bel_core.text import normalize
-from bel_core.training.corpus import SYNTHETIC_LABEL, LabelledSplit, load_split, split_gold, synthetic_split
+from bel_core.training.corpus import SYNTHETIC_LABEL, LabelledSplit, training_splits
 from bel_core.training.pairs import GoldMention
 
 if TYPE_CHECKING:
@@ -94,19 +94,15 @@ def closest_name(kb: KnowledgeBase, concept_id: str, mention: str) -> str:
 
 def load_splits(config: GeneratorTrainConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
     """(train, dev): the corpus and/or synthetic mentions; dev from ``--dev`` or split off by document."""
-    types = config.types or None
-    train = load_split(config.train, kb, types) if config.train else LabelledSplit()
-    dev = load_split(config.dev, kb, types) if config.dev else LabelledSplit()
-    if not config.dev:
-        train, dev = split_gold(train, config.dev_fraction, config.seed)
-    if config.synthetic:
-        synthetic = synthetic_split(kb, config.synthetic, config.seed)
-        if not dev.golds:
-            synthetic, dev = split_gold(synthetic, config.dev_fraction, config.seed)
-        train = train.merged(synthetic)
-    if not train.golds:
-        raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")
-    return train, dev
+    return training_splits(
+        kb,
+        train=config.train,
+        dev=config.dev,
+        types=config.types or None,
+        synthetic=config.synthetic,
+        dev_fraction=config.dev_fraction,
+        seed=config.seed,
+    )
 
 
 def is_synthetic(gold: GoldMention) -> bool:

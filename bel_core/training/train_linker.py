@@ -28,7 +28,7 @@ from bel_core.kb import KnowledgeBase
 from bel_core.linker_factory import build_retrievers, load_settings_kb
 from bel_core.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
 from bel_core.pipeline import LinkingPipeline, LinkOptions
-from bel_core.training.corpus import LabelledSplit, load_split, split_gold, synthetic_split
+from bel_core.training.corpus import LabelledSplit, training_splits
 from bel_core.training.pairs import GoldMention, build_pairs
 from bel_core.types import Candidate
 
@@ -91,20 +91,15 @@ class _Clock:
 
 
 def _splits(config: TrainLinkerConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
-    types = config.types or None
-    train = load_split(config.train, kb, types) if config.train else LabelledSplit()
-    if config.dev:
-        dev = load_split(config.dev, kb, types)
-    else:
-        train, dev = split_gold(train, config.dev_fraction, config.seed)
-    if config.synthetic:
-        synthetic = synthetic_split(kb, config.synthetic, config.seed)
-        if not dev.golds:
-            synthetic, dev = split_gold(synthetic, config.dev_fraction, config.seed)
-        train = train.merged(synthetic)
-    if not train.golds:
-        raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")
-    return train, dev
+    return training_splits(
+        kb,
+        train=config.train,
+        dev=config.dev,
+        types=config.types or None,
+        synthetic=config.synthetic,
+        dev_fraction=config.dev_fraction,
+        seed=config.seed,
+    )
 
 
 def _pairs_budget(clock: _Clock, config: TrainLinkerConfig, n_dev_pairs: int, rate: float) -> int:
