@@ -231,14 +231,11 @@ class DenseRetriever:
         """
         import faiss
 
+        hit = cls.cached(kb, spec, cache_dir=cache_dir)
+        if hit is not None:
+            return hit
         table = AliasTable.from_kb(kb)
         folder = index_dir(cache_dir, kb, spec)
-        if (folder / "index.faiss").exists():
-            stored = json.loads((folder / "aliases.json").read_text(encoding="utf-8"))
-            if stored == [list(p) for p in zip(table.normalized, table.concept_index.tolist(), strict=True)]:
-                logger.info("Dense index cache hit: %s", folder)
-                return cls(table, faiss.read_index(str(folder / "index.faiss")), spec)
-            logger.warning("Dense index cache %s does not match the KB; rebuilding", folder)
         retriever = cls(table, faiss.IndexFlatIP(1), spec)
         known = reuse.vectors_by_text() if reuse is not None and reuse.spec.version == spec.version else {}
         vectors = retriever._encode_all(list(table.normalized), batch_size, progress, known)
@@ -246,6 +243,22 @@ class DenseRetriever:
         retriever.index.add(vectors)
         retriever._save(folder)
         return retriever
+
+    @classmethod
+    def cached(cls, kb: KnowledgeBase, spec: EncoderSpec, *, cache_dir: Path) -> DenseRetriever | None:
+        """The index of ``kb`` from ``cache_dir`` when it is there and matches the KB; never encodes."""
+        import faiss
+
+        table = AliasTable.from_kb(kb)
+        folder = index_dir(cache_dir, kb, spec)
+        if not (folder / "index.faiss").exists():
+            return None
+        stored = json.loads((folder / "aliases.json").read_text(encoding="utf-8"))
+        if stored != [list(p) for p in zip(table.normalized, table.concept_index.tolist(), strict=True)]:
+            logger.warning("Dense index cache %s does not match the KB; rebuilding", folder)
+            return None
+        logger.info("Dense index cache hit: %s", folder)
+        return cls(table, faiss.read_index(str(folder / "index.faiss")), spec)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Normalised alias text -> its embedding, read back from the index."""

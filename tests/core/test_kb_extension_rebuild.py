@@ -87,3 +87,28 @@ def test_the_app_extension_skips_unknown_ids_instead_of_refusing(tiny_kb: Knowle
     extended = SynonymExtension(pairs, "ext-1", skip_unknown=True).apply(tiny_kb)
     assert "head pain" in extended.get(HEADACHE).synonyms
     assert extended.version == "tiny-1+ext-1"
+
+
+def test_a_synonym_rebuild_encodes_only_the_new_names(
+    tiny_kb_path: Path, tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bel_core.dense import DenseRetriever
+
+    settings = Settings(
+        data_dir=tmp_path,
+        kb=KBConfig(source=str(tiny_kb_path), format="jsonl", roots=()),
+        retrieval=RetrievalConfig(top_k=5, dense_model=str(tiny_model_dir)),
+    )
+    LinkingPipeline.from_settings(settings)  # caches the base KB's dense index
+    encoded: list[str] = []
+    real = DenseRetriever._encode_all
+
+    def counting(self: DenseRetriever, texts: list[str], batch_size: int, progress, known=None):  # noqa: ANN001, ANN202
+        encoded.extend(t for t in texts if t not in (known or {}))
+        return real(self, texts, batch_size, progress, known)
+
+    monkeypatch.setattr(DenseRetriever, "_encode_all", counting)
+    extension = SynonymExtension((("head pain", HEADACHE), ("cephalic ache", HEADACHE)), "ext-2")
+    linker = LinkingPipeline.from_settings(settings, synonyms=extension)
+    assert sorted(encoded) == ["cephalic ache", "head pain"]  # the KB's other names were copied
+    assert linker.dense is not None and linker.dense.index.ntotal == len(linker.kb.aliases())
