@@ -17,7 +17,7 @@ from pages.components.ingest import (
     run_generator,
     sample_files,
 )
-from pages.components.resources import get_generator, get_linker, get_settings, get_store
+from pages.components.resources import built_linker, get_generator, get_linker, get_settings, get_store
 from pages.components.widgets import md
 
 settings = get_settings()
@@ -134,7 +134,9 @@ with list_slot:
             state.set_current_doc_id(chosen)
             st.switch_page("pages/review.py")
 
-    generator = get_generator(get_linker())
+    # Only once the linker is up: opening the document list must not start the first build.
+    ready = built_linker()
+    generator = get_generator(ready) if ready is not None else None
     missing = [d for d in doc_ids if d not in with_generator_runs]
     if generator is not None and missing:
         st.caption(

@@ -86,11 +86,16 @@ def read_inputs(paths: Sequence[str], max_bytes: int) -> ParsedInput:
     return ParsedInput(tuple(documents), tuple(mentions), tuple(problems))
 
 
+def comma_list(value: str | None) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated option (``--types``, ``--roots``)."""
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
 def filter_types(mentions: Sequence[Mention], types: str | None) -> list[Mention]:
     """Keep mentions whose label is one of the comma-separated ``types`` (all when empty)."""
     if not types:
         return list(mentions)
-    wanted = {t.strip() for t in types.split(",") if t.strip()}
+    wanted = set(comma_list(types))
     return [m for m in mentions if m.label in wanted]
 
 

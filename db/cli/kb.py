@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bel_core.kb import KnowledgeBase
+from db.cli.common import comma_list
 
 KB_FORMATS = ("umls-rrf", "obo", "medic", "tsv", "jsonl")
 
@@ -37,10 +38,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_kb_import)
 
 
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
 def _load(args: argparse.Namespace) -> KnowledgeBase:
     """One KB from every PATH (several files of a flat format are merged; ids must not repeat)."""
     from bel_core import kb_loaders
@@ -49,12 +46,12 @@ def _load(args: argparse.Namespace) -> KnowledgeBase:
     if args.format == "umls-rrf":
         return load_umls_rrf(
             args.paths,
-            languages=_split(args.languages),
-            sources=_split(args.sources) or None,
+            languages=comma_list(args.languages),
+            sources=comma_list(args.sources) or None,
             include_suppressed=args.include_suppressed,
         )
     if args.format == "obo":
-        kbs = [kb_loaders.load_obo(p, roots=_split(args.roots)) for p in args.paths]
+        kbs = [kb_loaders.load_obo(p, roots=comma_list(args.roots)) for p in args.paths]
     elif args.format == "medic":
         kbs = [_load_ctd(Path(p)) for p in args.paths]
     else:

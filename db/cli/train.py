@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from db.cli.common import progress_printer, settings_from_args
+from db.cli.common import comma_list, progress_printer, settings_from_args
 
 logger = logging.getLogger("bel")
 
@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out=Path(args.out),
         train=Path(args.train) if args.train else None,
         dev=Path(args.dev) if args.dev else None,
-        types=tuple(t.strip() for t in (args.types or "").split(",") if t.strip()),
+        types=comma_list(args.types),
         synthetic=args.synthetic,
         seed=args.seed,
         epochs=args.epochs,
@@ -127,7 +127,7 @@ def _train_generator(args: argparse.Namespace, settings: Any) -> int:
         out=Path(args.out),
         train=Path(args.train) if args.train else None,
         dev=Path(args.dev) if args.dev else None,
-        types=tuple(t.strip() for t in (args.types or "").split(",") if t.strip()),
+        types=comma_list(args.types),
         synthetic=args.synthetic,
         seed=args.seed,
         base_model=args.base_model,

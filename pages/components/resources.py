@@ -136,6 +136,15 @@ def get_linker() -> LinkingPipeline:
         return slot.linker
 
 
+def built_linker() -> LinkingPipeline | None:
+    """The process's linker if it is already built, else None; never builds or waits.
+
+    For pages that only want to offer something when the linker is up (the Documents page's
+    generator button), without paying the first build just to draw the list.
+    """
+    return _linker_slot().linker
+
+
 def curator_synonyms() -> SynonymExtension:
     """The KB extension stored now: every curator-added synonym and the extension's version."""
     with get_store()() as session:
