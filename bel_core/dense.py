@@ -41,6 +41,7 @@ MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9d
 TEXT_NORMALIZATION_VERSION = "normalize-1"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _QUERY_CACHE_SIZE = 4096
+_WINDOW_PER_K = 8  # aliases fetched per wanted concept before widening (synonyms crowd the top)
 _checksums: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, per process
 
 
@@ -292,12 +293,15 @@ class DenseRetriever:
         assert out is not None  # from_kb guarantees at least one alias
         return out
 
-    def _encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+    def model(self) -> SentenceTransformer:
+        """The query encoder, loaded on first use (a cached index needs it only to answer queries)."""
         with self._lock:
             if self._model is None:
                 self._model = load_encoder(self.spec)
-            model = self._model
-        vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+            return self._model
+
+    def _encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+        vecs = self.model().encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def _save(self, folder: Path) -> None:
@@ -319,7 +323,7 @@ class DenseRetriever:
         texts = [normalize(q) for q in queries]
         missing = list(dict.fromkeys(t for t in texts if t not in self._query_cache))
         if missing:
-            for text, vec in zip(missing, self._encode(missing), strict=True):
+            for text, vec in zip(missing, self._encode(missing, batch_size=64), strict=True):
                 self._query_cache[text] = vec
         out = np.stack([self._query_cache[t] for t in texts]) if texts else np.empty((0, self.index.d), np.float32)
         for text in texts:
@@ -353,15 +357,18 @@ class DenseRetriever:
             params.sel = selectors[1]
         n = self.index.ntotal
         vectors = self.embed_queries(queries)
-        window = min(n, 4 * k)  # several aliases of one concept can crowd the top
-        scores, rows = self.index.search(vectors, window, params=params)
-        results = []
-        for i in range(len(queries)):
-            found = self.table.candidates(rows[i][rows[i] >= 0], scores[i][rows[i] >= 0], k, self.name)
-            wider = window
-            while len(found) < k and wider < n:  # rare: one query at a time, wider each round
-                wider = min(n, wider * 4)
-                s_i, r_i = self.index.search(vectors[i : i + 1], wider, params=params)
-                found = self.table.candidates(r_i[0][r_i[0] >= 0], s_i[0][r_i[0] >= 0], k, self.name)
-            results.append(found)
+        results: list[list[Candidate]] = [[] for _ in queries]
+        pending = list(range(len(queries)))
+        # Several aliases of one concept can crowd the top: queries short of k concepts are
+        # searched again, together, with a 4x wider window (one faiss call per round).
+        window = min(n, _WINDOW_PER_K * k)
+        while pending:
+            scores, rows = self.index.search(vectors[pending], window, params=params)
+            short = []
+            for j, i in enumerate(pending):
+                hit = rows[j] >= 0
+                results[i] = self.table.candidates(rows[j][hit], scores[j][hit], k, self.name)
+                if len(results[i]) < k and window < n:
+                    short.append(i)
+            pending, window = short, min(n, window * 4)
         return results

@@ -188,6 +188,11 @@ class LinkingPipeline:
             for t, d in zip(sparse_lists, dense_lists, strict=True)
         ]
 
+    def warm_up(self) -> None:
+        """Load the lazily loaded query encoder now, so that the first ``link`` call is not the slow one."""
+        if self.dense is not None:
+            self.dense.model()
+
     def detect(self, document: Document) -> list[Mention]:
         """Dictionary mentions in ``document`` (longest match, non-overlapping)."""
         return self.detector.detect(document)

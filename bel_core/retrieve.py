@@ -9,6 +9,7 @@ best alias wins). This module does not fuse stages or calibrate scores (see
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,7 +25,8 @@ from bel_core.types import Candidate
 # normalised before matching). Calibration uses it to hold a synonym out of the dictionary.
 Exclusion = Collection[int | tuple[str, str]]
 
-_QUERY_CHUNK = 256  # queries scored per sparse matrix product: bounds the block's memory
+_QUERY_CHUNK = 128  # queries scored per sparse matrix product: bounds the block's memory
+_WORKERS = 2  # sparse products in flight (this targets 2-core machines; more cores, more is fine)
 
 
 class Retriever(Protocol):
@@ -185,18 +187,27 @@ class TfidfRetriever:
         """
         masked = self.table.rows(exclude)
         normalized = [normalize(q) for q in queries]
+        chunks = [normalized[s : s + _QUERY_CHUNK] for s in range(0, len(normalized), _QUERY_CHUNK)]
         results: list[list[Candidate]] = []
-        for start in range(0, len(normalized), _QUERY_CHUNK):
-            chunk = normalized[start : start + _QUERY_CHUNK]
-            # Stays sparse: a query shares n-grams with a few thousand aliases, not all of them.
-            block = (self.vectorizer.transform(chunk) @ self._matrix_t).tocsr()
-            for i, text in enumerate(chunk):
-                lo, hi = block.indptr[i], block.indptr[i + 1]
-                rows, scores = block.indices[lo:hi], block.data[lo:hi].copy()
-                exact = self._exact.get(text)
-                if exact:  # an exact alias always shares n-grams, so it is among the rows
-                    scores[np.isin(rows, exact)] = 1.0
-                if len(masked):
-                    scores[np.isin(rows, masked)] = -np.inf
-                results.append(top_concepts(self.table, scores, k, self.name, rows))
+        # scipy's sparse product releases the GIL: two chunks at a time use both cores. Only
+        # _WORKERS blocks are alive at once, so memory stays bounded for any number of queries.
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            for first in range(0, len(chunks), _WORKERS):
+                group = chunks[first : first + _WORKERS]
+                for chunk, block in zip(group, pool.map(self._scores, group), strict=True):
+                    results += [self._top(text, block, i, masked, k) for i, text in enumerate(chunk)]
         return results
+
+    def _scores(self, chunk: Sequence[str]) -> sparse.csr_matrix:
+        """Cosine of each query in ``chunk`` with every alias sharing an n-gram (stays sparse)."""
+        return (self.vectorizer.transform(chunk) @ self._matrix_t).tocsr()
+
+    def _top(self, text: str, block: sparse.csr_matrix, i: int, masked: np.ndarray, k: int) -> list[Candidate]:
+        lo, hi = block.indptr[i], block.indptr[i + 1]
+        rows, scores = block.indices[lo:hi], block.data[lo:hi].copy()
+        exact = self._exact.get(text)
+        if exact:  # an exact alias always shares n-grams, so it is among the rows
+            scores[np.isin(rows, exact)] = 1.0
+        if len(masked):
+            scores[np.isin(rows, masked)] = -np.inf
+        return top_concepts(self.table, scores, k, self.name, rows)

@@ -65,6 +65,7 @@ def load_pipeline(settings: Settings) -> LinkingPipeline:
 
     started = time.perf_counter()
     pipeline = LinkingPipeline.from_settings(settings, progress=progress_printer())
+    pipeline.warm_up()  # "linked ... /s" then times linking, not loading the encoder
     logger.info("linker ready in %.1fs: %s", time.perf_counter() - started, pipeline.model_version)
     return pipeline
 

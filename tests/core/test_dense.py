@@ -72,6 +72,17 @@ def test_identical_text_ranks_first(built):
     assert len({c.concept_id for c in seizures}) == len(seizures) == 4
 
 
+def test_queries_short_of_k_concepts_are_searched_again_wider(built, tiny_kb, monkeypatch):
+    retriever, _, _ = built
+    queries = ["Seizures", "ASD", "headache", "obese"]
+    monkeypatch.setattr(dense, "_WINDOW_PER_K", 1)  # k aliases hold fewer than k concepts: widening needed
+    everything = len(tiny_kb)
+    wide = retriever.retrieve(queries, everything)
+    assert all(len({c.concept_id for c in ranked}) == everything for ranked in wide)
+    one_by_one = [retriever.retrieve([q], everything)[0] for q in queries]
+    assert [[c.concept_id for c in r] for r in wide] == [[c.concept_id for c in r] for r in one_by_one]
+
+
 def test_exclude_masks_alias(built):
     retriever, _, _ = built
     [ranked] = retriever.retrieve(["Seizures"], 30, exclude=[("seizures", "HP:0001250")])

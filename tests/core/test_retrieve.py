@@ -67,6 +67,15 @@ def test_no_shared_ngram_returns_nothing_and_batches_align(tfidf):
     assert len(results) == 3
 
 
+def test_many_chunks_in_parallel_match_one_query_at_a_time(tfidf, monkeypatch):
+    from bel_core import retrieve
+
+    queries = ["seizures", "obese", "ASD", "qqxzqq", "headache", "autism", "seizure disorder"]
+    one_by_one = [tfidf.retrieve([q], 4)[0] for q in queries]
+    monkeypatch.setattr(retrieve, "_QUERY_CHUNK", 2)  # 4 chunks, two groups of _WORKERS products
+    assert tfidf.retrieve(queries, 4) == one_by_one
+
+
 def test_empty_batch(tfidf):
     assert tfidf.retrieve([], 5) == []
 
