@@ -7,10 +7,18 @@ This module only reads the document text; it does not guess undefined abbreviati
 does not rank anything.
 
 The matcher is the published algorithm: every alphanumeric character of the short form
-must appear, right to left, in the long form, and the first one must start a word. A
-relaxed fallback accepts a short form whose letters are the initials of the preceding
-words in any order ("myotonic dystrophy (DM)", a Latin-order abbreviation the strict
-rule rejects).
+must appear, right to left, in the long form, and the first one must start a word. Two
+additions fix its known misses:
+
+- when the preceding words' initials spell the short form in order, those words are the
+  long form: the shortest-match rule alone reads "attenuated adenomatous polyposis coli
+  (AAPC)" as "adenomatous polyposis coli" (its A and P match inside words);
+- a relaxed fallback accepts a short form whose letters are the initials of the preceding
+  words in any order ("myotonic dystrophy (DM)", a Latin-order abbreviation the strict
+  rule rejects).
+
+A long form that uses another defined short form ("isolated DMS (IDMS)") is stored with it
+expanded, so the query is all words.
 """
 
 from __future__ import annotations
@@ -72,6 +80,16 @@ def best_long_form(short: str, candidate: str) -> str | None:
     return candidate[start:].strip()
 
 
+def _ordered_initials_long_form(short: str, candidate: str) -> str | None:
+    """The last n words when their initials spell the short form's n letters in order, else None."""
+    letters = [c.lower() for c in short if c.isalpha()]
+    words = candidate.split()
+    if len(letters) < 2 or len(words) < len(letters) or not short.isalpha():
+        return None
+    tail = words[-len(letters) :]
+    return " ".join(tail) if [w[0].lower() for w in tail] == letters else None
+
+
 def _initials_long_form(short: str, candidate: str) -> str | None:
     """Relaxed fallback: the last n words' initials are the short form's n letters, any order."""
     letters = sorted(c.lower() for c in short if c.isalpha())
@@ -113,7 +131,9 @@ def find_abbreviations(text: str, *, relaxed: bool = True) -> list[Abbreviation]
         inside = re.split(r"[;,]", match.group(1))[0].strip()
         if is_short_form(inside):  # "long form (SF)"
             window = _preceding_words(text, match.start(), min(len(inside) + 5, 2 * len(inside)))
-            long = best_long_form(inside, window)
+            long = _ordered_initials_long_form(inside, window)
+            if not _accept(inside, long):
+                long = best_long_form(inside, window)
             if not _accept(inside, long) and relaxed:
                 long = _initials_long_form(inside, window)
             if long is not None and _accept(inside, long):  # "is not None" narrows the type for mypy
@@ -129,11 +149,14 @@ def find_abbreviations(text: str, *, relaxed: bool = True) -> list[Abbreviation]
 
 
 def abbreviation_map(text: str, *, relaxed: bool = True) -> dict[str, str]:
-    """Short form -> long form for a document; the first definition of a short form wins."""
+    """Short form -> long form for a document; the first definition of a short form wins.
+
+    Long forms are returned with the document's other short forms expanded (one level).
+    """
     table: dict[str, str] = {}
     for abbreviation in find_abbreviations(text, relaxed=relaxed):
         table.setdefault(abbreviation.short, abbreviation.long)
-    return table
+    return {short: expand(long, {s: lf for s, lf in table.items() if s != short}) for short, long in table.items()}
 
 
 def expand(mention: str, abbreviations: Mapping[str, str]) -> str:

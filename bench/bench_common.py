@@ -54,6 +54,33 @@ def score(gold: Path, preds: Path, extra: list[str]) -> dict[str, Any]:
     return report
 
 
+def ece_interval(
+    gold: Path, preds: Path, alt_ids: Path | None, *, resamples: int = 1000, seed: int = 13
+) -> list[float]:
+    """95% bootstrap interval (documents resampled, as the scorer does for accuracy) of the top-1 ECE.
+
+    Uses the shared scorer's own matching and 15-bin ECE; it reports no interval for ECE itself.
+    """
+    import importlib.util
+    import random
+
+    spec = importlib.util.spec_from_file_location("shared_score", SCORER)
+    assert spec is not None and spec.loader is not None
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    rows = scorer.score(str(gold), str(preds), str(alt_ids) if alt_ids else None, return_rows=True)["_rows"]
+    by_doc: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        if r.get("p1") is not None:
+            by_doc.setdefault(r["doc_id"], []).append((r["p1"], 1.0 if r["rank"] == 1 else 0.0))
+    docs, rng, eces = sorted(by_doc), random.Random(seed), []
+    for _ in range(resamples):
+        pairs = [pair for d in rng.choices(docs, k=len(docs)) for pair in by_doc[d]]
+        eces.append(scorer.calibration(pairs)["ece"])
+    eces.sort()
+    return [eces[int(0.025 * resamples)], eces[int(0.975 * resamples) - 1]]
+
+
 def gsc_pubtator(out_dir: Path) -> tuple[Path, Path]:
     """GSC+ dev and test (PMID line, text line, ``start end mention HP:id`` lines) as PubTator files."""
     paths = []

@@ -32,7 +32,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import DATA, PEERS, SCORER, gsc_pubtator, hpo_alt_ids, measured, score  # noqa: E402
+from bench_common import (  # noqa: E402
+    DATA,
+    PEERS,
+    SCORER,
+    ece_interval,
+    gsc_pubtator,
+    hpo_alt_ids,
+    measured,
+    score,
+)
 
 BEL = [sys.executable, "-c", "import sys; from db.cli import main; sys.exit(main())"]
 MEDIC = f"medic:{DATA / 'medic' / 'CTD_diseases_2017-06-06.tsv.gz'}"
@@ -119,7 +128,9 @@ def peers(kind: str, gold: Path, args: argparse.Namespace) -> dict[str, dict[str
 
 def row(name: str, gold: Path, preds: Path, extra: list[str], info: dict[str, Any], recall: float | None) -> dict:
     both = score(gold, preds, [*extra, "--ks", "1,5,20"])
-    return {"system": name, **{p: both[p] for p in ("all_mentions", "dedup")}, "recall": recall, **info}
+    ece_ci = ece_interval(gold, preds, Path(extra[1])) if both["all_mentions"].get("calibration") else None
+    protocols = {p: both[p] for p in ("all_mentions", "dedup")}
+    return {"system": name, **protocols, "recall": recall, "ece_ci": ece_ci, **info}
 
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
@@ -128,20 +139,23 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     best = max(peers_only, key=lambda r: r["all_mentions"]["acc@1"]) if peers_only else None
     print(f"\n## {title}" + (f" (best peer: {best['system']})" if best else ""))
     print(
-        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 | ECE all | mentions/s "
+        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 | ECE all [95% CI] | mentions/s "
         "| index build s | peak MB | acc@1 / best | speed / best |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, d = r["all_mentions"], r["dedup"]
         ece = a.get("calibration", {}).get("ece")
+        ece_text = "-" if ece is None else f"{ece:.4f}"
+        if r.get("ece_ci"):
+            ece_text += f" [{r['ece_ci'][0]:.3f}, {r['ece_ci'][1]:.3f}]"
         recall = f"{r['recall']:.3f}" if r["recall"] is not None else f"({a['acc@20']:.3f} @20)"
         speed = r.get("mentions_per_s") or float("nan")
         ratio_acc = a["acc@1"] / best["all_mentions"]["acc@1"] if best else float("nan")
         ratio_speed = speed / (best.get("mentions_per_s") or float("nan")) if best else float("nan")
         print(
             f"| {r['system']} | {a['acc@1']:.4f} | {a['acc@5']:.4f} | {d['acc@1']:.4f} | {d['acc@5']:.4f} | {recall} "
-            f"| {'-' if ece is None else f'{ece:.4f}'} | {speed:.0f} | {r.get('build_s') or float('nan'):.0f} "
+            f"| {ece_text} | {speed:.0f} | {r.get('build_s') or float('nan'):.0f} "
             f"| {r.get('peak_mb') or float('nan'):.0f} | {ratio_acc:.3f} | {ratio_speed:.3f} |"
         )
 

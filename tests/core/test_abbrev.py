@@ -24,6 +24,24 @@ def test_strict_match_takes_the_shortest_spelling_suffix():
     assert best_long_form("XYZ", "Huntington disease") is None
 
 
+def test_initials_in_order_win_over_the_shortest_spelling_suffix():
+    text = "Mutations cause attenuated adenomatous polyposis coli (AAPC), a variant."
+    # The strict rule alone matches A and P inside "adenomatous polyposis" and drops "attenuated".
+    assert best_long_form("AAPC", "cause attenuated adenomatous polyposis coli") == "adenomatous polyposis coli"
+    assert abbreviation_map(text) == {"AAPC": "attenuated adenomatous polyposis coli"}
+    # Initials that do not spell the short form leave the strict match alone.
+    assert abbreviation_map("with Denys-Drash syndrome (DDS) and") == {"DDS": "Denys-Drash syndrome"}
+
+
+def test_long_forms_using_another_short_form_are_expanded():
+    text = "Diffuse mesangial sclerosis (DMS) occurs alone: 10 had isolated DMS (IDMS)."
+    assert abbreviation_map(text) == {
+        "DMS": "Diffuse mesangial sclerosis",
+        "IDMS": "isolated Diffuse mesangial sclerosis",
+    }
+    assert expand("IDMS", abbreviation_map(text)) == "isolated Diffuse mesangial sclerosis"
+
+
 def test_relaxed_initials_accept_reordered_abbreviations():
     text = "Myotonic dystrophy (DM) is common; DM affects muscle."
     assert abbreviation_map(text, relaxed=False) == {}
