@@ -219,9 +219,19 @@ def _reranker(
 
 
 def _dev_lists(pipeline: LinkingPipeline, dev: LabelledSplit) -> tuple[list[list[Candidate]], list[list[int]]]:
-    """The dev split linked by the pipeline (uncalibrated), with per-candidate gold labels."""
+    """The dev split linked by the pipeline (uncalibrated), with per-candidate gold labels.
+
+    With a reranker the lists keep all ``rerank_depth`` candidates: at link time the final
+    calibrator re-sorts that many before the cut to ``top_k``, so it is fitted on as many.
+    """
     pipeline.calibrator = None
-    results = pipeline.link([g.mention for g in dev.golds], documents=dev.documents)
+    top_k = pipeline.top_k
+    if pipeline.reranker is not None:
+        pipeline.top_k = max(top_k, pipeline.options.rerank_depth)
+    try:
+        results = pipeline.link([g.mention for g in dev.golds], documents=dev.documents)
+    finally:
+        pipeline.top_k = top_k
     lists = [list(r.candidates) for r in results]
     return lists, [[int(c.concept_id in g.gold_ids) for c in r] for r, g in zip(lists, dev.golds, strict=True)]
 

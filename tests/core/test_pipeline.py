@@ -191,6 +191,26 @@ def test_reranker_stage_and_memory(sparse_pipeline, tmp_path):
     assert reranking.link(mentions, documents={"d2": doc}, decisions=[unknown])[1].top.stage == "reranker"
 
 
+def test_dev_lists_for_calibration_keep_every_reranked_candidate(sparse_pipeline, tmp_path):
+    from bel_core.rerank import CrossEncoderReranker
+    from bel_core.training.corpus import LabelledSplit
+    from bel_core.training.pairs import GoldMention
+    from bel_core.training.train_linker import _dev_lists
+    from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
+
+    linker, _, _ = sparse_pipeline
+    reranker = CrossEncoderReranker.load(str(save_tiny_cross_encoder(tmp_path / "ce", num_labels=1)))
+    reranking = LinkingPipeline(
+        linker.kb, linker.tfidf, linker.detector, top_k=3, reranker=reranker, options=LinkOptions(rerank_depth=5)
+    )
+    doc, mentions = _abbr_mentions()
+    dev = LabelledSplit(tuple(GoldMention(m, "", ("HP:0001631",)) for m in mentions), {"d2": doc})
+    lists, labels = _dev_lists(reranking, dev)
+    # The final calibrator re-sorts all rerank_depth candidates before the cut to top_k: fit it on as many.
+    assert [len(r) for r in lists] == [5, 5] and [len(y) for y in labels] == [5, 5]
+    assert all(sum(y) == 1 for y in labels) and reranking.top_k == 3
+
+
 def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):
     from bel_core import link_calibration
     from bel_core.augment import AliasExtension
@@ -211,3 +231,14 @@ def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):
     assert result.top.concept_id == "HP:0001250" and result.top.matched_alias == "fitting spells"
     assert result.top.calibrated_score == pytest.approx(1 / (1 + math.exp(-(4 + 1 + 1 + 1 - 3))), abs=0.05)
     assert linker.kb_version.startswith("TinyHPO:tiny-1+1 training aliases:")
+
+
+def test_warm_up_loads_the_lazy_query_encoder(hybrid_pipeline, monkeypatch):
+    from bel_core.dense import DenseRetriever
+
+    dense = hybrid_pipeline.dense
+    fresh = DenseRetriever(dense.table, dense.index, dense.spec)  # as from the index cache: no encoder yet
+    monkeypatch.setattr(hybrid_pipeline, "dense", fresh)
+    assert fresh._model is None
+    hybrid_pipeline.warm_up()
+    assert fresh._model is not None
