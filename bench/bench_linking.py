@@ -9,7 +9,7 @@ memory, ratios against the best peer, and the published anchors. Then the NCBI a
 (bench/ablation.py). Training data: NCBI train (+ NCBI dev for selection and calibration);
 HPO: synthetic mentions from the KB (no annotated training corpus) + GSC+ dev for calibration.
 
-Usage (from the repository root; ~2 h on 2 idle cores, most of it training)::
+Usage (from the repository root; about 1.5 h on 2 cores, 87 min on 2026-12-02)::
 
     .venv/bin/python bench/bench_linking.py --out-dir /tmp/bel-bench-linking
 """
