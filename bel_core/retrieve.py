@@ -8,7 +8,7 @@ best alias wins). This module does not fuse stages or calibrate scores (see
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -189,14 +189,21 @@ class TfidfRetriever:
         normalized = [normalize(q) for q in queries]
         chunks = [normalized[s : s + _QUERY_CHUNK] for s in range(0, len(normalized), _QUERY_CHUNK)]
         results: list[list[Candidate]] = []
+        for chunk, block in self._blocks(chunks):
+            results += [self._top(text, block, i, masked, k) for i, text in enumerate(chunk)]
+        return results
+
+    def _blocks(self, chunks: Sequence[Sequence[str]]) -> Iterator[tuple[Sequence[str], sparse.csr_matrix]]:
+        """``(chunk, scores)`` in order. A single chunk (the app's interactive queries) needs no threads."""
+        if len(chunks) < 2:
+            yield from ((chunk, self._scores(chunk)) for chunk in chunks)
+            return
         # scipy's sparse product releases the GIL: two chunks at a time use both cores. Only
         # _WORKERS blocks are alive at once, so memory stays bounded for any number of queries.
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
             for first in range(0, len(chunks), _WORKERS):
                 group = chunks[first : first + _WORKERS]
-                for chunk, block in zip(group, pool.map(self._scores, group), strict=True):
-                    results += [self._top(text, block, i, masked, k) for i, text in enumerate(chunk)]
-        return results
+                yield from zip(group, pool.map(self._scores, group), strict=True)
 
     def _scores(self, chunk: Sequence[str]) -> sparse.csr_matrix:
         """Cosine of each query in ``chunk`` with every alias sharing an n-gram (stays sparse)."""
