@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bel_core.calibrate import EXACT, ScoreCalibrator, exact_flags, margins
+from bel_core.calibrate import EXACT, ScoreCalibrator, list_design
 from bel_core.calibrate_margin import (
     MarginCalibrator,
     TemperatureBucketCalibrator,
@@ -192,10 +192,7 @@ def fit(method: str, lists: Sequence[Sequence[Candidate]], labels: Sequence[Sequ
         model.reranker = any("reranker" in dict(c.stage_scores) for r in lists for c in r)
         return model.fit(lists, labels)
     if isinstance(model, ScoreCalibrator):
-        scores = [c.raw_score for r in lists for c in r]
-        gaps = [g for r in lists for g in margins([c.raw_score for c in r]).tolist()]
-        flags = [f for r in lists for f in exact_flags(r).tolist()]
-        return model.fit(scores, gaps, y, flags)
+        return model.fit(np.vstack([list_design(r) for r in lists]), y)
     return MarginListCalibrator(model.fit([reranker_margin(c) for r in lists for c in r], y))
 
 

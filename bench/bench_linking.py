@@ -139,7 +139,8 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     best = max(peers_only, key=lambda r: r["all_mentions"]["acc@1"]) if peers_only else None
     print(f"\n## {title}" + (f" (best peer: {best['system']})" if best else ""))
     print(
-        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 | ECE all [95% CI] | mentions/s "
+        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 | ECE all [95% CI] (if calibrated) "
+        "| mentions/s "
         "| index build s | peak MB | acc@1 / best | speed / best |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -148,7 +149,8 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
         ece = a.get("calibration", {}).get("ece")
         ece_text = "-" if ece is None else f"{ece:.4f}"
         if r.get("ece_ci"):
-            ece_text += f" [{r['ece_ci'][0]:.3f}, {r['ece_ci'][1]:.3f}]"
+            lo, hi = r["ece_ci"]["ci"]
+            ece_text += f" [{lo:.3f}, {hi:.3f}] (calibrated: {r['ece_ci']['floor']:.3f})"
         recall = f"{r['recall']:.3f}" if r["recall"] is not None else f"({a['acc@20']:.3f} @20)"
         speed = r.get("mentions_per_s") or float("nan")
         ratio_acc = a["acc@1"] / best["all_mentions"]["acc@1"] if best else float("nan")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,11 +12,13 @@ from bel_core.calibrate import (
     ScoreCalibrator,
     TemperatureBucketCalibrator,
     brier_score,
+    design,
     exact_flags,
     exact_match_pairs,
     expected_calibration_error,
     heldout_synonym_pairs,
     isotonic_calibrator,
+    list_design,
     margin_calibrator_from_json,
     margins,
     reliability_bins,
@@ -56,27 +60,73 @@ def test_fit_reduces_ece_on_miscalibrated_synthetic_scores():
     gaps = rng.uniform(-0.5, 0.5, 4000)
     truth = 1 / (1 + np.exp(-(6 * scores + 4 * gaps - 4)))  # raw scores are over-confident
     labels = (rng.uniform(0, 1, 4000) < truth).astype(int)
-    cal = ScoreCalibrator().fit(scores[:3000], gaps[:3000], labels[:3000])
-    probs = cal.predict(scores[3000:], gaps[3000:])
+    x = design(scores, gaps, gaps >= 0, np.zeros(4000, dtype=bool))
+    cal = ScoreCalibrator().fit(x[:3000], labels[:3000])
+    probs = cal.predict(x[3000:])
     assert expected_calibration_error(probs, labels[3000:]) < 0.05
     assert expected_calibration_error(scores[3000:], labels[3000:]) > 0.1
     assert brier_score(probs, labels[3000:]) < brier_score(scores[3000:], labels[3000:])
 
 
+def _six_rows() -> np.ndarray:
+    gaps = np.array([0.1, 0.2, -0.5, -0.6, 0.0, -0.3])
+    return design([0.9, 0.8, 0.3, 0.2, 0.7, 0.4], gaps, gaps >= 0, np.zeros(6, dtype=bool))
+
+
 def test_json_round_trip_predicts_identically():
-    cal = ScoreCalibrator().fit([0.9, 0.8, 0.3, 0.2, 0.7, 0.4], [0.1, 0.2, -0.5, -0.6, 0.0, -0.3], [1, 1, 0, 0, 1, 0])
+    cal = ScoreCalibrator().fit(_six_rows(), [1, 1, 0, 0, 1, 0])
     data = cal.to_json()
-    assert data["method"] == "logistic" and data["features"][:4] == ["score", "margin", "is_top1", "exact"]
+    assert data["method"] == "logistic" and data["features"][:4] == ["score", "margin", "is_first", "exact"]
     again = ScoreCalibrator.from_json(data)
-    assert again.predict([0.5], [0.1]).tolist() == cal.predict([0.5], [0.1]).tolist()
+    assert again.predict(_six_rows()).tolist() == cal.predict(_six_rows()).tolist()
     assert again.digest == cal.digest and len(cal.digest) == 8
+
+
+def _candidate(cid: str, score: float, tfidf: float) -> Candidate:
+    return Candidate(cid, cid, cid.lower(), "hybrid", score, stage_scores=(("tfidf", tfidf),))
+
+
+def test_only_the_first_of_tied_candidates_is_ranked_first():
+    tied = [_candidate("A", 1.0, 1.0), _candidate("B", 1.0, 1.0), _candidate("C", 0.5, 0.5)]
+    rows = list_design(tied)
+    assert rows[:, 2].tolist() == [1.0, 0.0, 0.0]  # is_first
+    assert rows[:, 1].tolist() == pytest.approx([0.0, 0.0, -0.5])  # margins: a tie leaves the first no lead
+    assert list_design(tied, ties_first=True)[:, 2].tolist() == [1.0, 1.0, 0.0]
+    assert list_design([]).shape == (0, 7)
+
+
+def test_candidates_indistinguishable_from_the_first_share_its_probability():
+    cal = ScoreCalibrator().fit(_six_rows(), [1, 1, 0, 0, 1, 0])
+    tied = [_candidate("A", 1.0, 1.0), _candidate("B", 1.0, 1.0), _candidate("C", 0.5, 0.5)]
+    a, b, c = (x.calibrated_score for x in cal.apply(tied))
+    assert a == b != c
+    assert a == pytest.approx(cal.predict(list_design(tied))[:2].mean())
+    # A training prior breaks the tie: the first keeps its own, higher probability.
+    broken = [replace(tied[0], stage_scores=(("tfidf", 1.0), ("prior", 3.0))), *tied[1:]]
+    a, b, _ = (x.calibrated_score for x in cal.apply(broken))
+    assert a > b
+
+
+def test_reads_files_with_the_old_tied_top1_feature():
+    cal = ScoreCalibrator().fit(_six_rows(), [1, 1, 0, 0, 1, 0])
+    old = {
+        **cal.to_json(),
+        "features": ["score", "margin", "is_top1", "exact"] + [f"top1_x_{f}" for f in ("score", "margin", "exact")],
+    }
+    legacy = ScoreCalibrator.from_json(old)
+    assert legacy.ties_first and legacy.to_json() == old
+    tied = [_candidate("A", 1.0, 1.0), _candidate("B", 1.0, 1.0)]
+    assert [c.calibrated_score for c in legacy.apply(tied)] == legacy.predict(
+        list_design(tied, ties_first=True)
+    ).tolist()
+    assert legacy.apply(tied)[1].calibrated_score != cal.apply(tied)[1].calibrated_score
 
 
 def test_refuses_one_class_unfitted_and_foreign_json():
     with pytest.raises(ValueError, match="one class"):
-        ScoreCalibrator().fit([0.1, 0.2], [0, 0], [1, 1])
+        ScoreCalibrator().fit(_six_rows()[:2], [1, 1])
     with pytest.raises(ValueError, match="not fitted"):
-        ScoreCalibrator().predict([0.1], [0.0])
+        ScoreCalibrator().predict(_six_rows())
     with pytest.raises(ValueError, match="logistic"):
         ScoreCalibrator.from_json({"method": "isotonic"})
 
@@ -98,13 +148,15 @@ def test_exact_pairs_avoid_held_out_names(tiny_kb):
 
 
 def test_apply_flags_exact_hits_from_the_tfidf_stage_score():
-    cal = ScoreCalibrator().fit([1.0, 0.4, 0.8, 0.3, 0.9, 0.2], [0.6, -0.6, 0.5, -0.5, 0.7, -0.7], [1, 0, 1, 0, 0, 0])
+    gaps = np.array([0.6, -0.6, 0.5, -0.5, 0.7, -0.7])
+    x = design([1.0, 0.4, 0.8, 0.3, 0.9, 0.2], gaps, gaps >= 0, [True, False, False, False, False, False])
+    cal = ScoreCalibrator().fit(x, [1, 0, 1, 0, 0, 0])
     exact = Candidate("A", "A", "a", "hybrid", 0.9, stage_scores=(("tfidf", 1.0), ("dense", 0.8)))
     fuzzy = Candidate("A", "A", "a", "hybrid", 0.9, stage_scores=(("tfidf", 0.95), ("dense", 0.85)))
     assert exact_flags([exact, fuzzy]).tolist() == [True, False]
     [p_exact] = cal.apply([exact])
     [p_fuzzy] = cal.apply([fuzzy])
-    assert p_exact.calibrated_score == cal.predict([0.9], [0.9], [True])[0]
+    assert p_exact.calibrated_score == cal.predict(design([0.9], [0.9], [True], [True]))[0]
     assert p_exact.calibrated_score != p_fuzzy.calibrated_score
     assert cal.apply([]) == []
 
