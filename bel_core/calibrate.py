@@ -41,7 +41,7 @@ from bel_core.types import Candidate
 logger = logging.getLogger(__name__)
 
 FEATURES = ("score", "margin", "is_first", "exact", "first_x_score", "first_x_margin", "first_x_exact")
-# Files written before 2026-12-03 flag every candidate tied with the best as "top-1" (margin >= 0).
+# Files written before 2026-12-02 flag every candidate tied with the best as "top-1" (margin >= 0).
 _TIED_FEATURES = ("score", "margin", "is_top1", "exact", "top1_x_score", "top1_x_margin", "top1_x_exact")
 EXACT = 1.0 - 1e-6  # a TF-IDF score this high means the normalised alias equals the mention
 RankFn = Callable[[Sequence[str], Exclusion | None], list[list[Candidate]]]
@@ -81,7 +81,8 @@ def list_design(ranked: Sequence[Candidate], *, ties_first: bool = False) -> np.
 
     Counting candidates tied with the best as first too (``ties_first``, the old files'
     meaning) gave an exact alias shared by two concepts two "top-1" rows, one of them
-    wrong, and pulled every top-1 probability down: NCBI-disease test ECE 0.053 -> 0.036.
+    wrong, and pulled every top-1 probability down: NCBI-disease test ECE 0.053, 0.038
+    with this rule and the sharing in :meth:`ScoreCalibrator.apply`.
     """
     scores = [c.raw_score for c in ranked]
     gaps = margins(scores)
