@@ -139,8 +139,8 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     best = max(peers_only, key=lambda r: r["all_mentions"]["acc@1"]) if peers_only else None
     print(f"\n## {title}" + (f" (best peer: {best['system']})" if best else ""))
     print(
-        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 | ECE all [95% CI] (calibrated: floor) "
-        "| mentions/s "
+        "| system | acc@1 all | acc@5 all | acc@1 dedup | acc@5 dedup | recall@64 "
+        "| ECE all [95% CI] (calibrated: floor) | mentions/s "
         "| index build s | peak MB | acc@1 / best | speed / best |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
