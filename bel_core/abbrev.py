@@ -80,26 +80,21 @@ def best_long_form(short: str, candidate: str) -> str | None:
     return candidate[start:].strip()
 
 
-def _ordered_initials_long_form(short: str, candidate: str) -> str | None:
-    """The last n words when their initials spell the short form's n letters in order, else None."""
+def _initials_long_form(short: str, candidate: str, *, ordered: bool) -> str | None:
+    """The last n words when their initials are the short form's n letters, else None.
+
+    ``ordered``: initials in the short form's order (an all-letter short form only);
+    otherwise in any order (the relaxed fallback for Latin-order abbreviations).
+    """
     letters = [c.lower() for c in short if c.isalpha()]
     words = candidate.split()
-    if len(letters) < 2 or len(words) < len(letters) or not short.isalpha():
+    if len(letters) < 2 or len(words) < len(letters) or (ordered and not short.isalpha()):
         return None
     tail = words[-len(letters) :]
-    return " ".join(tail) if [w[0].lower() for w in tail] == letters else None
-
-
-def _initials_long_form(short: str, candidate: str) -> str | None:
-    """Relaxed fallback: the last n words' initials are the short form's n letters, any order."""
-    letters = sorted(c.lower() for c in short if c.isalpha())
-    words = candidate.split()
-    if len(letters) < 2 or len(words) < len(letters):
-        return None
-    tail = words[-len(letters) :]
-    if sorted(w[0].lower() for w in tail) != letters:
-        return None
-    return " ".join(tail)
+    initials = [w[0].lower() for w in tail]
+    if not ordered:
+        initials, letters = sorted(initials), sorted(letters)
+    return " ".join(tail) if initials == letters else None
 
 
 def _preceding_words(text: str, end: int, n: int) -> str:
@@ -131,11 +126,11 @@ def find_abbreviations(text: str, *, relaxed: bool = True) -> list[Abbreviation]
         inside = re.split(r"[;,]", match.group(1))[0].strip()
         if is_short_form(inside):  # "long form (SF)"
             window = _preceding_words(text, match.start(), min(len(inside) + 5, 2 * len(inside)))
-            long = _ordered_initials_long_form(inside, window)
+            long = _initials_long_form(inside, window, ordered=True)
             if not _accept(inside, long):
                 long = best_long_form(inside, window)
             if not _accept(inside, long) and relaxed:
-                long = _initials_long_form(inside, window)
+                long = _initials_long_form(inside, window, ordered=False)
             if long is not None and _accept(inside, long):  # "is not None" narrows the type for mypy
                 found.append(Abbreviation(inside, long, match.start(1) + match.group(1).find(inside)))
             continue

@@ -300,7 +300,7 @@ class DenseRetriever:
                 self._model = load_encoder(self.spec)
             return self._model
 
-    def _encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vecs = self.model().encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 

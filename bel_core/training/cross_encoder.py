@@ -98,7 +98,11 @@ def _batches(pairs: Sequence[PairExample], batch_size: int, rng: random.Random) 
     return batches
 
 
-def _load_base(config: CrossEncoderTrainConfig) -> tuple[Any, Any, str]:
+def load_base(config: CrossEncoderTrainConfig) -> tuple[Any, Any, str]:
+    """(model, tokenizer, name) of ``config.base_model``, from a local folder or cache only.
+
+    A base with another classification head gets a fresh one of ``config.num_labels``.
+    """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     folder, name = resolve_model_dir(config.base_model)
@@ -158,7 +162,7 @@ def train_cross_encoder(
     pairs = list(train)
     if config.max_train_pairs is not None and len(pairs) > config.max_train_pairs:
         pairs = rng.sample(pairs, config.max_train_pairs)
-    model, tokenizer, base_name = _load_base(config)
+    model, tokenizer, base_name = load_base(config)
     reranker = CrossEncoderReranker(model, tokenizer, version=base_name, max_length=config.max_length)
     steps_per_epoch = -(-len(pairs) // config.batch_size)
     total = steps_per_epoch * config.epochs

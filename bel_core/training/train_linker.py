@@ -110,15 +110,9 @@ def _pairs_budget(clock: _Clock, config: TrainLinkerConfig, n_dev_pairs: int, ra
 
 def _probe_rate(config: TrainLinkerConfig, sample: Sequence[Any]) -> float:
     """Training pairs per second of the base cross-encoder, timed on two batches."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from bel_core.training.cross_encoder import CrossEncoderTrainConfig, load_base
 
-    from bel_core.rerank import resolve_model_dir
-
-    folder, _ = resolve_model_dir(config.base_model)
-    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(folder), num_labels=1, local_files_only=True, ignore_mismatched_sizes=True
-    )
+    model, tokenizer, _ = load_base(CrossEncoderTrainConfig(base_model=config.base_model, num_labels=1))
     batch = list(sample[:32])
     enc = tokenizer(
         [p.left for p in batch],
