@@ -206,6 +206,7 @@ class DenseRetriever:
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()  # Streamlit sessions share one retriever
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._alias_rows: dict[str, int] | None = None  # normalised alias -> its first index row
 
     @classmethod
     def build(
@@ -319,18 +320,37 @@ class DenseRetriever:
         logger.info("Dense index cached: %s (%d aliases)", folder, len(rows))
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """L2-normalised embeddings of normalised queries, through an LRU cache."""
+        """L2-normalised embeddings of normalised queries, through an LRU cache.
+
+        A query equal to an indexed alias (after normalisation) takes that alias's stored
+        vector: the same encoder already embedded the same text, so running it again would
+        only cost time (on NCBI-disease most mentions are exact aliases).
+        """
         texts = [normalize(q) for q in queries]
         missing = list(dict.fromkeys(t for t in texts if t not in self._query_cache))
         if missing:
-            for text, vec in zip(missing, self._encode(missing, batch_size=64), strict=True):
-                self._query_cache[text] = vec
+            rows = self._rows_of_aliases()
+            stored = [t for t in missing if t in rows]
+            if stored:
+                vectors = self.index.reconstruct_batch(np.array([rows[t] for t in stored], dtype=np.int64))
+                self._query_cache.update(zip(stored, vectors, strict=True))
+            to_encode = [t for t in missing if t not in rows]
+            if to_encode:
+                self._query_cache.update(zip(to_encode, self._encode(to_encode, batch_size=64), strict=True))
         out = np.stack([self._query_cache[t] for t in texts]) if texts else np.empty((0, self.index.d), np.float32)
         for text in texts:
             self._query_cache.move_to_end(text)
         while len(self._query_cache) > _QUERY_CACHE_SIZE:
             self._query_cache.popitem(last=False)
         return out
+
+    def _rows_of_aliases(self) -> dict[str, int]:
+        with self._lock:
+            if self._alias_rows is None:
+                self._alias_rows = {}
+                for row, text in enumerate(self.table.normalized):
+                    self._alias_rows.setdefault(text, row)
+            return self._alias_rows
 
     def retrieve(self, queries: Sequence[str], k: int, exclude: Exclusion | None = None) -> list[list[Candidate]]:
         """Rank concepts for each query by cosine similarity of embeddings.

@@ -215,7 +215,9 @@ def build_from_model_dir(
             quantize=bool(linker.get("quantize", False)),
         )
         report("reranker", 1, 1)
-    calibration = component_path(model_dir, manifest, "calibration")
+    # Without the dense stage the lists differ: a directory that has their own calibration uses it.
+    sparse_calibration = component_path(model_dir, manifest, "calibration_sparse") if dense is None else None
+    calibration = sparse_calibration or component_path(model_dir, manifest, "calibration")
     pipeline = cls(
         kb,
         tfidf,

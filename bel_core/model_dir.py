@@ -8,6 +8,7 @@ Layout (every component optional; paths in the manifest are relative to the dire
       encoder/             fine-tuned bi-encoder (sentence-transformers folder)
       reranker/            cross-encoder (rerank.CrossEncoderReranker.save layout)
       calibration.json     final probability calibration fitted on the dev split
+      calibration-sparse.json  the same, fitted on the lists of the TF-IDF-only profile (--no-dense)
       aliases.jsonl        training mention texts as aliases + link counts (augment.AliasExtension)
       generator/           generative linker's model + tokenizer (``linker_kind`` "generator",
                            bel_core.generate; calibration.json is then a margin calibrator)
@@ -32,7 +33,7 @@ from bel_core.kb import KnowledgeBase
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-COMPONENTS = ("encoder", "reranker", "calibration", "aliases", "generator")
+COMPONENTS = ("encoder", "reranker", "calibration", "calibration_sparse", "aliases", "generator")
 LINKER_KINDS = ("retriever", "generator")
 
 

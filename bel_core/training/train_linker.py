@@ -24,6 +24,7 @@ from bel_core.augment import AliasExtension
 from bel_core.config import Settings
 from bel_core.dense import MINILM_PACKAGE, resolve_encoder
 from bel_core.detect import DictionaryMatcher
+from bel_core.errors import ModelUnavailableError, TrainingDataError
 from bel_core.kb import KnowledgeBase
 from bel_core.linker_factory import build_retrievers, load_settings_kb
 from bel_core.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 RERANK_MIN_GAIN = 0.005  # dev top-1 accuracy the reranker must add to be used at link time
+SPARSE_CALIBRATION = "calibration-sparse.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,15 +249,39 @@ def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: 
     gain = fits[True][1]["top1_accuracy"] - fits[False][1]["top1_accuracy"] if True in fits else 0.0
     use = gain >= RERANK_MIN_GAIN
     calibrator, report = fits[use]
-    pipeline.reranker, pipeline.calibrator = (reranker if use else None), calibrator
+    pipeline.reranker = reranker if use else None
     link_calibration.save(calibrator, out / "calibration.json")
+    sparse = _calibrate_sparse(pipeline, dev, groups, out) if pipeline.dense is not None else None
+    if sparse is not None:
+        clock.say("dev calibration of the TF-IDF-only profile: %s", sparse["methods"])
+    pipeline.calibrator = calibrator
     return {
         **report,
         "rerank": use,
         "rerank_gain_dev_acc@1": gain,
         "without_reranker": fits[False][1],
         "with_reranker": fits[True][1] if True in fits else None,
+        "sparse_profile": sparse,
     }
+
+
+def _calibrate_sparse(
+    pipeline: LinkingPipeline, dev: LabelledSplit, groups: Sequence[str], out: Path
+) -> dict[str, Any]:
+    """Fit ``calibration-sparse.json``: the calibration of the same linker without the dense stage.
+
+    ``--no-dense`` (the fast profile) ranks differently (TF-IDF scores only, no dense
+    candidates), so the main calibration, fitted on hybrid lists, misjudges its lists.
+    """
+    dense, pipeline.dense = pipeline.dense, None
+    try:
+        lists, labels = _dev_lists(pipeline, dev)
+    finally:
+        pipeline.dense = dense
+    methods = link_calibration.METHODS if pipeline.reranker is not None else ("logistic", "combined")
+    calibrator, report = link_calibration.fit_best(lists, labels, groups, methods)
+    link_calibration.save(calibrator, out / SPARSE_CALIBRATION)
+    return report
 
 
 def train_linker(
@@ -315,6 +341,8 @@ def train_linker(
         pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
     metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock)
     components["calibration"] = "calibration.json"
+    if metrics["calibration"]["sparse_profile"] is not None:
+        components["calibration_sparse"] = SPARSE_CALIBRATION
     calibration = metrics["calibration"]
     clock.say(
         "calibration: %s, reranker %s; dev top-1 ECE raw %.3f -> %.3f (in-sample)",
@@ -350,6 +378,74 @@ def train_linker(
     write_manifest(config.out, manifest)
     clock.say("dev acc@1 %.4f acc@5 %.4f -> %s", metrics["dev"]["acc@1"], metrics["dev"]["acc@5"], config.out)
     return manifest
+
+
+def recalibrate(
+    model_dir: Path,
+    settings: Settings,
+    dev_path: Path,
+    *,
+    types: tuple[str, ...] = (),
+    command: str = "",
+) -> Manifest:
+    """Refit the calibration of an existing model directory on a dev corpus; models stay as they are.
+
+    The same code path as ``bel train``'s last step (:func:`_calibrate`): the final calibration,
+    with and without the reranker when the directory uses one, and the TF-IDF-only profile's.
+    A directory written before a calibration change gets the current method this way, in
+    minutes instead of a retraining. The manifest records the previous calibration metrics.
+
+    Raises:
+        TrainingDataError: no dev mention has an id the KB knows.
+        InputFormatError: the dev corpus is not valid PubTator.
+        ModelUnavailableError: the directory is invalid, holds a generator, or was trained for another KB.
+    """
+    from bel_core.model_dir import read_manifest
+    from bel_core.training.corpus import load_split
+
+    clock = _Clock(float("inf"))
+    manifest = read_manifest(model_dir)
+    if manifest.linker_kind != "retriever":
+        raise ModelUnavailableError(
+            f"{model_dir} holds a {manifest.linker_kind} linker; `bel calibrate` refits retriever linkers "
+            "(a generator's calibration is fitted by `bel train --linker generator`)"
+        )
+    pipeline = LinkingPipeline.from_model_dir(model_dir, settings)
+    dev = load_split(dev_path, pipeline.kb, types or None)
+    if not dev.golds:
+        raise TrainingDataError(f"{dev_path}: no mention with an id in {pipeline.kb.name}; nothing to calibrate on")
+    clock.say("recalibrating %s on %s", model_dir, dev.summary())
+    options = pipeline.options
+    pipeline.options = replace(options, memory=None)  # as in bel train: memory is applied after calibration
+    calibration = _calibrate(pipeline, dev, model_dir, clock)
+    pipeline.options = options
+    components = dict(manifest.components, calibration="calibration.json")
+    if calibration["sparse_profile"] is not None:
+        components["calibration_sparse"] = SPARSE_CALIBRATION
+    metrics = {
+        **manifest.metrics,
+        "calibration": calibration,
+        "recalibrated": {
+            "dev": dev.summary(),
+            "previous_calibration": manifest.metrics.get("calibration"),
+            "command": command,
+            "at": now_iso(),
+        },
+    }
+    updated = replace(
+        manifest,
+        components=components,
+        linker={**manifest.linker, "rerank": calibration["rerank"]},
+        metrics=metrics,
+    )
+    write_manifest(model_dir, updated)
+    clock.say(
+        "calibration: %s; dev top-1 ECE raw %.3f -> %.3f (in-sample)",
+        calibration["chosen"],
+        calibration["ece_raw"],
+        calibration["ece_in_sample"],
+    )
+    return updated
 
 
 def _options_json(options: LinkOptions) -> dict[str, Any]:

@@ -137,3 +137,14 @@ def test_link_corpus_retriever_refuses_a_generator_dir(
     args = ["link-corpus", str(dev), "--kb", str(tiny_kb_path), "--models", str(model), "--out", str(root / "r.jsonl")]
     assert main(args) == 2  # the default --linker is still the retriever
     assert "holds a generator linker; load it with --linker generator" in capsys.readouterr().err
+
+
+def test_calibrate_refuses_a_generator_dir_and_leaves_it_alone(
+    trained: tuple[Path, Path, Path], tiny_kb_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    root, model, dev = trained
+    monkeypatch.setenv("BEL_DATA_DIR", str(root / "data"))
+    before = (model / "manifest.json").read_bytes()
+    assert main(["calibrate", "--models", str(model), "--kb", str(tiny_kb_path), "--dev", str(dev)]) == 2
+    assert "`bel calibrate` refits retriever linkers" in capsys.readouterr().err
+    assert (model / "manifest.json").read_bytes() == before

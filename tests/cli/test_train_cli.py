@@ -8,12 +8,14 @@ format, and the shared scorer accepts the predictions.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bel_core import link_calibration
 from bel_core.model_dir import read_manifest
 from db.cli import main
 from tests.conftest import REPO_ROOT
@@ -95,7 +97,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_kb_path: Path) -> tup
 def test_train_writes_a_self_describing_model_dir(trained: tuple[Path, Path, Path], tiny_kb) -> None:
     _, model, _ = trained
     manifest = read_manifest(model)
-    assert set(manifest.components) == {"encoder", "reranker", "calibration", "aliases"}
+    assert set(manifest.components) == {"encoder", "reranker", "calibration", "calibration_sparse", "aliases"}
     assert manifest.kb.fingerprint == tiny_kb.fingerprint and manifest.kb.name == "TinyHPO"
     assert manifest.training["train"]["mentions"] == 14 + 40 and manifest.training["train"]["synthetic_mentions"] == 40
     assert manifest.training["dev"]["documents"] == 2 and manifest.seeds == {"seed": 3}
@@ -131,6 +133,72 @@ def test_link_corpus_with_models_is_scored_by_the_shared_scorer(
     assert report["n"] == 6 and report["missing_predictions"] == 0 and 0.0 <= report["acc@1"] <= 1.0
 
 
+def test_link_corpus_without_dense_uses_the_calibration_fitted_for_it(
+    trained: tuple[Path, Path, Path], tiny_kb_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, model, dev = trained
+    monkeypatch.setenv("BEL_DATA_DIR", str(root / "data"))
+    digests = {
+        name: link_calibration.load(model / name).digest for name in ("calibration.json", "calibration-sparse.json")
+    }
+    versions = {}
+    for flags in ([], ["--no-dense"]):
+        out = root / f"preds{len(flags)}.jsonl"
+        args = ["link-corpus", str(dev), "--kb", str(tiny_kb_path), "--models", str(model), "--out", str(out)]
+        assert main([*args, *flags]) == 0
+        versions[bool(flags)] = json.loads(out.read_text().splitlines()[0])["model_version"]
+    assert versions[False].endswith(f"cal-{digests['calibration.json']}") and "dense[" in versions[False]
+    assert versions[True].endswith(f"cal-{digests['calibration-sparse.json']}") and "dense[" not in versions[True]
+    sparse = read_manifest(model).metrics["calibration"]["sparse_profile"]
+    assert sparse["chosen"] in sparse["methods"]
+
+
+def test_calibrate_refits_a_copy_of_the_model_dir_and_records_the_previous_fit(
+    trained: tuple[Path, Path, Path], tiny_kb_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root, model, dev = trained
+    monkeypatch.setenv("BEL_DATA_DIR", str(root / "data"))
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    # As a directory written before the TF-IDF-only profile had its own calibration:
+    (copy / "calibration-sparse.json").unlink()
+    data = json.loads((copy / "manifest.json").read_text())
+    del data["components"]["calibration_sparse"]
+    (copy / "manifest.json").write_text(json.dumps(data))
+    before = read_manifest(copy)
+    args = ["calibrate", "--models", str(copy), "--kb", str(tiny_kb_path), "--dev", str(dev)]
+    assert main(args) == 0
+    after = read_manifest(copy)
+    assert after.components["calibration_sparse"] == "calibration-sparse.json"
+    assert (copy / "calibration-sparse.json").is_file() and link_calibration.load(copy / "calibration.json")
+    record = after.metrics["recalibrated"]
+    assert record["previous_calibration"] == before.metrics["calibration"] and "bel calibrate" in record["command"]
+    assert record["dev"]["mentions"] == 6 and after.metrics["calibration"]["chosen"]
+    assert after.linker["rerank"] == after.metrics["calibration"]["rerank"]
+    out = tmp_path / "preds.jsonl"
+    assert main(["link-corpus", str(dev), "--kb", str(tiny_kb_path), "--models", str(copy), "--out", str(out)]) == 0
+
+
+def test_calibrate_on_a_corpus_without_known_ids_changes_nothing(
+    trained: tuple[Path, Path, Path],
+    tiny_kb_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, model, _ = trained
+    monkeypatch.setenv("BEL_DATA_DIR", str(root / "data"))
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    saved = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    unknown = tmp_path / "unknown.pubtator"
+    unknown.write_text("1|t|A fever.\n1|a|None.\n1\t2\t7\tfever\tPhenotype\tHP:9999999\n\n", encoding="utf-8")
+    args = ["calibrate", "--models", str(copy), "--kb", str(tiny_kb_path), "--dev", str(unknown)]
+    assert main(args) == 2
+    assert "no mention with an id" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()} == saved
+
+
 def test_link_corpus_refuses_a_model_dir_of_another_kb(
     trained: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,6 +223,7 @@ def test_train_from_synthetic_mentions_only(tmp_path: Path, tiny_kb_path: Path, 
     args = ["train", "--kb", str(tiny_kb_path), "--synthetic", "60", "--out", str(out), "--base-model", str(base)]
     assert main([*args, "--no-encoder-finetune"]) == 0
     manifest = read_manifest(out)
-    assert set(manifest.components) == {"reranker", "calibration"}  # no corpus: no aliases; base encoder kept
+    # no corpus: no aliases; base encoder kept
+    assert set(manifest.components) == {"reranker", "calibration", "calibration_sparse"}
     assert manifest.training["train"]["synthetic_mentions"] == manifest.training["train"]["mentions"] > 0
     assert manifest.training["dev"]["synthetic_mentions"] > 0  # dev split from the synthetic documents

@@ -97,6 +97,21 @@ def test_query_cache_reuses_embeddings(built, monkeypatch):
     assert retriever.embed_queries(["Headache", "headache"]).shape[0] == 2
 
 
+def test_query_equal_to_an_alias_takes_its_stored_vector_without_encoding(built, tiny_kb, spec, monkeypatch):
+    _, cache_dir, _ = built
+    retriever = DenseRetriever.cached(tiny_kb, spec, cache_dir=cache_dir)
+    assert retriever is not None
+    expected = retriever._encode(["seizures", "fits of the head"], batch_size=2)
+    encoded: list[str] = []
+    real = retriever._encode
+    monkeypatch.setattr(
+        retriever, "_encode", lambda texts, batch_size: encoded.extend(texts) or real(texts, batch_size)
+    )
+    vectors = retriever.embed_queries(["  SEIZURES ", "fits of the head"])
+    assert encoded == ["fits of the head"]  # only the text that is no alias went through the model
+    assert vectors == pytest.approx(expected, abs=1e-5)
+
+
 def test_checksum_is_remembered_on_disk_by_size_and_mtime(tmp_path, monkeypatch):
     f = tmp_path / "w.bin"
     f.write_bytes(b"abc")
