@@ -410,7 +410,9 @@ def recalibrate(
             f"{model_dir} holds a {manifest.linker_kind} linker; `bel calibrate` refits retriever linkers "
             "(a generator's calibration is fitted by `bel train --linker generator`)"
         )
-    pipeline = LinkingPipeline.from_model_dir(model_dir, settings)
+    # The main calibration is fitted on hybrid lists even where the settings switch the dense stage off.
+    hybrid = replace(settings, retrieval=replace(settings.retrieval, dense_enabled=True))
+    pipeline = LinkingPipeline.from_model_dir(model_dir, hybrid)
     dev = load_split(dev_path, pipeline.kb, types or None)
     if not dev.golds:
         raise TrainingDataError(f"{dev_path}: no mention with an id in {pipeline.kb.name}; nothing to calibrate on")

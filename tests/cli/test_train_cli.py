@@ -166,8 +166,10 @@ def test_calibrate_refits_a_copy_of_the_model_dir_and_records_the_previous_fit(
     del data["components"]["calibration_sparse"]
     (copy / "manifest.json").write_text(json.dumps(data))
     before = read_manifest(copy)
+    monkeypatch.setenv("BEL_DENSE_ENABLED", "false")  # the main calibration is still fitted on hybrid lists
     args = ["calibrate", "--models", str(copy), "--kb", str(tiny_kb_path), "--dev", str(dev)]
     assert main(args) == 0
+    monkeypatch.delenv("BEL_DENSE_ENABLED")
     after = read_manifest(copy)
     assert after.components["calibration_sparse"] == "calibration-sparse.json"
     assert (copy / "calibration-sparse.json").is_file() and link_calibration.load(copy / "calibration.json")
@@ -175,6 +177,9 @@ def test_calibrate_refits_a_copy_of_the_model_dir_and_records_the_previous_fit(
     assert record["previous_calibration"] == before.metrics["calibration"] and "bel calibrate" in record["command"]
     assert record["dev"]["mentions"] == 6 and after.metrics["calibration"]["chosen"]
     assert after.linker["rerank"] == after.metrics["calibration"]["rerank"]
+    hybrid, sparse = (link_calibration.load(copy / f).digest for f in ("calibration.json", "calibration-sparse.json"))
+    assert hybrid == link_calibration.load(model / "calibration.json").digest  # same dev, same lists, same fit
+    assert sparse != hybrid
     out = tmp_path / "preds.jsonl"
     assert main(["link-corpus", str(dev), "--kb", str(tiny_kb_path), "--models", str(copy), "--out", str(out)]) == 0
 
