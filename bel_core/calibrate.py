@@ -153,7 +153,8 @@ class ScoreCalibrator:
         probs = self.predict(list_design(ranked, ties_first=self.ties_first))
         # Candidates the list cannot tell from the first (one alias of several concepts, no
         # training prior to break the tie) stand in an arbitrary order: they share one probability.
-        same = [i for i, c in enumerate(ranked) if _tie_key(c) == _tie_key(ranked[0])]
+        first = _tie_key(ranked[0])
+        same = [i for i, c in enumerate(ranked) if _tie_key(c) == first]
         probs[same] = probs[same].mean()
         return [replace(c, calibrated_score=float(p)) for c, p in zip(ranked, probs, strict=True)]
 

@@ -206,7 +206,6 @@ class DenseRetriever:
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()  # Streamlit sessions share one retriever
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._alias_rows: dict[str, int] | None = None  # normalised alias -> its first index row
 
     @classmethod
     def build(
@@ -329,10 +328,10 @@ class DenseRetriever:
         texts = [normalize(q) for q in queries]
         missing = list(dict.fromkeys(t for t in texts if t not in self._query_cache))
         if missing:
-            rows = self._rows_of_aliases()
+            rows = self.table.rows_by_text
             stored = [t for t in missing if t in rows]
             if stored:
-                vectors = self.index.reconstruct_batch(np.array([rows[t] for t in stored], dtype=np.int64))
+                vectors = self.index.reconstruct_batch(np.array([rows[t][0] for t in stored], dtype=np.int64))
                 self._query_cache.update(zip(stored, vectors, strict=True))
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
@@ -343,14 +342,6 @@ class DenseRetriever:
         while len(self._query_cache) > _QUERY_CACHE_SIZE:
             self._query_cache.popitem(last=False)
         return out
-
-    def _rows_of_aliases(self) -> dict[str, int]:
-        with self._lock:
-            if self._alias_rows is None:
-                self._alias_rows = {}
-                for row, text in enumerate(self.table.normalized):
-                    self._alias_rows.setdefault(text, row)
-            return self._alias_rows
 
     def retrieve(self, queries: Sequence[str], k: int, exclude: Exclusion | None = None) -> list[list[Candidate]]:
         """Rank concepts for each query by cosine similarity of embeddings.

@@ -8,7 +8,7 @@ best alias wins). This module does not fuse stages or calibrate scores (see
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,6 +49,7 @@ class AliasTable:
         concept_index: row -> position in ``concept_ids``.
         concept_ids: primary ids, in KB order.
         concept_names: preferred names aligned with ``concept_ids``.
+        rows_by_text: normalised alias -> its rows, for exact-match lookups.
     """
 
     aliases: tuple[str, ...]
@@ -56,6 +57,7 @@ class AliasTable:
     concept_index: np.ndarray
     concept_ids: tuple[str, ...]
     concept_names: tuple[str, ...]
+    rows_by_text: Mapping[str, tuple[int, ...]]
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase) -> AliasTable:
@@ -63,12 +65,17 @@ class AliasTable:
         ids = tuple(c.concept_id for c in kb)
         position = {cid: i for i, cid in enumerate(ids)}
         pairs = kb.aliases()
+        normalized = tuple(normalize(a) for a, _ in pairs)
+        rows: dict[str, list[int]] = {}
+        for row, text in enumerate(normalized):
+            rows.setdefault(text, []).append(row)
         return cls(
             aliases=tuple(a for a, _ in pairs),
-            normalized=tuple(normalize(a) for a, _ in pairs),
+            normalized=normalized,
             concept_index=np.array([position[cid] for _, cid in pairs], dtype=np.int64),
             concept_ids=ids,
             concept_names=tuple(kb.get(cid).name for cid in ids),
+            rows_by_text={text: tuple(r) for text, r in rows.items()},
         )
 
     def __len__(self) -> int:
@@ -151,9 +158,6 @@ class TfidfRetriever:
         self.table = table
         self.vectorizer = vectorizer
         self._matrix_t = matrix.T.tocsr()  # (features x aliases): one product per query chunk
-        self._exact: dict[str, list[int]] = {}
-        for row, text in enumerate(table.normalized):
-            self._exact.setdefault(text, []).append(row)
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase, *, ngram_range: tuple[int, int] = (2, 4)) -> TfidfRetriever:
@@ -212,7 +216,7 @@ class TfidfRetriever:
     def _top(self, text: str, block: sparse.csr_matrix, i: int, masked: np.ndarray, k: int) -> list[Candidate]:
         lo, hi = block.indptr[i], block.indptr[i + 1]
         rows, scores = block.indices[lo:hi], block.data[lo:hi].copy()
-        exact = self._exact.get(text)
+        exact = self.table.rows_by_text.get(text)
         if exact:  # an exact alias always shares n-grams, so it is among the rows
             scores[np.isin(rows, exact)] = 1.0
         if len(masked):
