@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from bel_core.calibrate import (
+    FEATURES,
     IsotonicMarginCalibrator,
     ScoreCalibrator,
     TemperatureBucketCalibrator,
     brier_score,
+    dense_best_flags,
     design,
     exact_flags,
     exact_match_pairs,
@@ -92,7 +94,7 @@ def test_only_the_first_of_tied_candidates_is_ranked_first():
     assert rows[:, 2].tolist() == [1.0, 0.0, 0.0]  # is_first
     assert rows[:, 1].tolist() == pytest.approx([0.0, 0.0, -0.5])  # margins: a tie leaves the first no lead
     assert list_design(tied, ties_first=True)[:, 2].tolist() == [1.0, 1.0, 0.0]
-    assert list_design([]).shape == (0, 7)
+    assert list_design([]).shape == (0, len(FEATURES))
 
 
 def test_candidates_indistinguishable_from_the_first_share_its_probability():
@@ -108,7 +110,7 @@ def test_candidates_indistinguishable_from_the_first_share_its_probability():
 
 
 def test_reads_files_with_the_old_tied_top1_feature():
-    cal = ScoreCalibrator().fit(_six_rows(), [1, 1, 0, 0, 1, 0])
+    cal = ScoreCalibrator().fit(_six_rows()[:, :7], [1, 1, 0, 0, 1, 0])  # those files had seven columns
     old = {
         **cal.to_json(),
         "features": ["score", "margin", "is_top1", "exact"] + [f"top1_x_{f}" for f in ("score", "margin", "exact")],
@@ -120,6 +122,45 @@ def test_reads_files_with_the_old_tied_top1_feature():
         list_design(tied, ties_first=True)
     ).tolist()
     assert legacy.apply(tied)[1].calibrated_score != cal.apply(tied)[1].calibrated_score
+
+
+def _hybrid(cid: str, score: float, tfidf: float, dense: float) -> Candidate:
+    return Candidate(cid, cid, cid.lower(), "hybrid", score, stage_scores=(("tfidf", tfidf), ("dense", dense)))
+
+
+def test_agreement_flags_the_first_candidate_only_when_the_dense_stage_ranks_it_best():
+    agreed = [_hybrid("A", 0.9, 1.0, 0.8), _hybrid("B", 0.7, 0.6, 0.75)]
+    overruled = [_hybrid("A", 0.9, 1.0, 0.7), _hybrid("B", 0.8, 0.6, 0.95)]
+    assert dense_best_flags(agreed).tolist() == [True, False]
+    assert dense_best_flags(overruled).tolist() == [False, True]
+    agree = FEATURES.index("first_x_agree")
+    assert list_design(agreed)[:, agree].tolist() == [1.0, 0.0]
+    assert list_design(overruled)[:, agree].tolist() == [0.0, 0.0]  # only the first candidate's column
+    # TF-IDF-only lists (the fast profile, synthetic KB calibration) carry no dense score: never "agree".
+    assert dense_best_flags([_candidate("A", 1.0, 1.0)]).tolist() == [False]
+
+
+def test_agreement_raises_the_first_candidates_probability_once_fitted():
+    rng = np.random.default_rng(1)
+    n = 2000
+    agree = rng.uniform(0, 1, n) < 0.8
+    right = rng.uniform(0, 1, n) < np.where(agree, 0.9, 0.3)  # disagreement: a worse top-1
+    x = design(np.full(n, 0.8), np.full(n, 0.1), np.ones(n, dtype=bool), np.zeros(n, dtype=bool), agree)
+    cal = ScoreCalibrator().fit(x, right.astype(int))
+    p_agree, p_not = cal.predict(x[[np.argmax(agree), np.argmin(agree)]])
+    assert p_agree == pytest.approx(0.9, abs=0.03) and p_not == pytest.approx(0.3, abs=0.05)
+
+
+def test_reads_files_written_before_the_agreement_feature():
+    seven = ScoreCalibrator().fit(_six_rows()[:, :7], [1, 1, 0, 0, 1, 0])
+    data = seven.to_json()
+    assert data["features"] == list(FEATURES[:7])
+    again = ScoreCalibrator.from_json(data)
+    rows = list_design([_hybrid("A", 0.9, 1.0, 0.8), _hybrid("B", 0.7, 0.6, 0.75)])
+    assert again.predict(rows).tolist() == seven.predict(rows[:, :7]).tolist()
+    assert again.to_json() == data
+    with pytest.raises(ValueError, match="logistic"):  # names and coefficients must match in number
+        ScoreCalibrator.from_json({**data, "features": list(FEATURES)})
 
 
 def test_refuses_one_class_unfitted_and_foreign_json():
