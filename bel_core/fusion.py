@@ -33,24 +33,21 @@ def fuse(tfidf: list[Candidate], dense: list[Candidate], *, weight: float, depth
         name: (ranked[-1].raw_score if len(ranked) >= depth else 0.0)
         for name, ranked in (("tfidf", tfidf), ("dense", dense))
     }
-    fused: list[Candidate] = []
+    scored: list[tuple[float, float, float, Candidate]] = []
     for cid in dict.fromkeys([*by_stage["tfidf"], *by_stage["dense"]]):
         t, d = by_stage["tfidf"].get(cid), by_stage["dense"].get(cid)
         ts = t.raw_score if t else floors["tfidf"]
         ds = d.raw_score if d else floors["dense"]
         base = t if t and (d is None or ts >= ds) else d
         assert base is not None  # cid came from one of the two stages
-        fused.append(
-            replace(
-                base,
-                stage="hybrid",
-                raw_score=(1 - weight) * ts + weight * ds,
-                stage_scores=(("tfidf", ts), ("dense", ds)),
-            )
-        )
-    # Stable sort: equal fused scores keep TF-IDF's order, which is deterministic.
-    fused.sort(key=lambda c: -c.raw_score)
-    return fused[:k]
+        scored.append(((1 - weight) * ts + weight * ds, ts, ds, base))
+    # Stable sort: equal fused scores keep TF-IDF's order, which is deterministic. Only the
+    # kept ones become new candidates (up to 2 x depth are scored, k are kept).
+    scored.sort(key=lambda row: -row[0])
+    return [
+        replace(base, stage="hybrid", raw_score=score, stage_scores=(("tfidf", ts), ("dense", ds)))
+        for score, ts, ds, base in scored[:k]
+    ]
 
 
 def merge_best(a: Sequence[Candidate], b: Sequence[Candidate], k: int) -> list[Candidate]:

@@ -82,6 +82,22 @@ def nil_probability(candidates: Sequence[Candidate]) -> float | None:
     return min(max(1.0 - sum(c.calibrated_score or 0.0 for c in candidates), 0.0), 1.0)
 
 
+def calibrate_lists(calibrator: ListCalibrator, lists: Sequence[list[Candidate]]) -> list[list[Candidate]]:
+    """``calibrator.apply`` per list, computed once per distinct list.
+
+    Lists of the same candidate objects (mentions sharing a query, without reranking; see
+    :meth:`LinkingPipeline.retrieve`) share one calibrated list.
+    """
+    done: dict[tuple[int, ...], list[Candidate]] = {}
+    out = []
+    for ranked in lists:
+        key = tuple(map(id, ranked))  # the objects stay alive in ``lists``: ids are not reused
+        if key not in done:
+            done[key] = calibrator.apply(ranked)
+        out.append(done[key])
+    return out
+
+
 class Linker(Protocol):
     """What the storage and UI layers need from a linker (duck-typed, no model imports)."""
 
@@ -212,20 +228,25 @@ class LinkingPipeline:
     ) -> list[list[Candidate]]:
         """Candidate generation per mention: abbreviation expansion, retrieval, exact-first priors.
 
-        Each distinct query text is ranked once. Without ``documents`` the query is the mention
-        text; ``queries`` (from :meth:`queries`) saves recomputing them.
+        Each distinct query text is ranked and annotated once; mentions with the same query get
+        copies of one list of the same candidate objects. Without ``documents`` the query is the
+        mention text; ``queries`` (from :meth:`queries`) saves recomputing them.
         """
         queries = queries if queries is not None else self.queries(mentions, documents)
         both = self.options.abbreviations == "both"
         texts = list(dict.fromkeys([*queries, *(m.text for m in mentions if both)]))
         ranked = dict(zip(texts, self.rank(texts, k=k) if k else self.rank(texts), strict=True))
+        done: dict[tuple[str, str | None], list[Candidate]] = {}
         out = []
         for mention, query in zip(mentions, queries, strict=True):
-            found = ranked[query]
-            if both and query != mention.text:
-                found = merge_best(found, ranked[mention.text], k or self.top_k)
-            found = exact_first(query, found, self.priors) if self.options.exact_first else found
-            out.append(annotate(query, found, self.priors))
+            key = (query, mention.text if both and query != mention.text else None)
+            if key not in done:
+                found = ranked[query]
+                if key[1] is not None:
+                    found = merge_best(found, ranked[key[1]], k or self.top_k)
+                found = exact_first(query, found, self.priors) if self.options.exact_first else found
+                done[key] = annotate(query, found, self.priors)
+            out.append(list(done[key]))
         return out
 
     def link(
@@ -257,7 +278,7 @@ class LinkingPipeline:
             if self.options.exact_first and self.options.prior_over_reranker:
                 lists = [exact_first(q, r, self.priors, seen_only=True) for q, r in zip(queries, lists, strict=True)]
         if self.calibrator is not None:
-            lists = [self.calibrator.apply(r) for r in lists]
+            lists = calibrate_lists(self.calibrator, lists)
         results = [
             LinkResult(m, tuple(r[: self.top_k]), self.model_version, self.kb_version)
             for m, r in zip(mentions, lists, strict=True)

@@ -89,6 +89,26 @@ def test_link_ranks_each_distinct_text_once(sparse_pipeline, monkeypatch):
     assert linker.link([]) == []
 
 
+def test_mentions_sharing_a_query_are_annotated_and_calibrated_once(sparse_pipeline, monkeypatch):
+    linker, _, _ = sparse_pipeline
+    assert linker.calibrator is not None
+    applied: list[list[str]] = []
+    original = linker.calibrator.apply
+    monkeypatch.setattr(
+        linker.calibrator, "apply", lambda ranked: applied.append([c.concept_id for c in ranked]) or original(ranked)
+    )
+    texts = [(0, "seizures"), (20, "seizures"), (30, "short fingers")]
+    mentions = [Mention("d", start, start + len(text), text) for start, text in texts]
+    lists = linker.retrieve(mentions)
+    assert lists[0] == lists[1] and lists[0] is not lists[1]  # copies: a caller may change one
+    lists[0].clear()
+    assert linker.retrieve(mentions[:1])[0] == lists[1]
+    results = linker.link(mentions)
+    assert len(applied) == 2  # one calibration per distinct list
+    assert results[0].candidates == results[1].candidates
+    assert results[0].candidates[0].calibrated_score == original(lists[1])[0].calibrated_score
+
+
 def test_search_and_concept(sparse_pipeline):
     linker, _, _ = sparse_pipeline
     assert linker.search_kb("HP:0002279")[0].concept_id == "HP:0001250"  # alt id
