@@ -51,7 +51,7 @@ FEATURES = (
     "first_x_exact",
     "first_x_agree",
 )
-# Files written before 2026-12-03 lack "first_x_agree" (the last column): they read the first seven.
+# Files fitted before "first_x_agree" was appended (late 2026-12-02) have seven coefficients and read seven columns.
 _NO_AGREE_FEATURES = FEATURES[:7]
 # Files written before 2026-12-02 flag every candidate tied with the best as "top-1" (margin >= 0).
 _TIED_FEATURES = ("score", "margin", "is_top1", "exact", "top1_x_score", "top1_x_margin", "top1_x_exact")
