@@ -118,6 +118,20 @@ class AliasTable:
         return out
 
 
+def balanced_chunks(items: Sequence[str], size: int, workers: int) -> list[Sequence[str]]:
+    """Consecutive chunks of at most ``size``, as many as a whole number of rounds of ``workers`` needs, equal in size.
+
+    369 queries in chunks of 128 would leave one core idle in the second round (128 + 128,
+    then 113 alone); four chunks of 93 or 92 keep both busy in both rounds.
+    """
+    if not items:
+        return []
+    rounds = -(-len(items) // (size * workers))
+    n = min(len(items), rounds * workers)
+    step = -(-len(items) // n)
+    return [items[s : s + step] for s in range(0, len(items), step)]
+
+
 def top_concepts(
     table: AliasTable, scores: np.ndarray, k: int, stage: str, rows: np.ndarray | None = None
 ) -> list[Candidate]:
@@ -191,23 +205,25 @@ class TfidfRetriever:
         """
         masked = self.table.rows(exclude)
         normalized = [normalize(q) for q in queries]
-        chunks = [normalized[s : s + _QUERY_CHUNK] for s in range(0, len(normalized), _QUERY_CHUNK)]
         results: list[list[Candidate]] = []
-        for chunk, block in self._blocks(chunks):
-            results += [self._top(text, block, i, masked, k) for i, text in enumerate(chunk)]
+        for found in self._chunked(balanced_chunks(normalized, _QUERY_CHUNK, _WORKERS), masked, k):
+            results += found
         return results
 
-    def _blocks(self, chunks: Sequence[Sequence[str]]) -> Iterator[tuple[Sequence[str], sparse.csr_matrix]]:
-        """``(chunk, scores)`` in order. A single chunk (the app's interactive queries) needs no threads."""
+    def _chunked(self, chunks: Sequence[Sequence[str]], masked: np.ndarray, k: int) -> Iterator[list[list[Candidate]]]:
+        """Each chunk's candidate lists, in order. A single chunk (the app's interactive queries) needs no threads."""
         if len(chunks) < 2:
-            yield from ((chunk, self._scores(chunk)) for chunk in chunks)
+            yield from (self._ranked(chunk, masked, k) for chunk in chunks)
             return
-        # scipy's sparse product releases the GIL: two chunks at a time use both cores. Only
-        # _WORKERS blocks are alive at once, so memory stays bounded for any number of queries.
+        # scipy's sparse product releases the GIL, so one chunk's product overlaps the other's
+        # top-k selection. Only _WORKERS score blocks are alive at once: memory stays bounded.
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
             for first in range(0, len(chunks), _WORKERS):
-                group = chunks[first : first + _WORKERS]
-                yield from zip(group, pool.map(self._scores, group), strict=True)
+                yield from pool.map(lambda chunk: self._ranked(chunk, masked, k), chunks[first : first + _WORKERS])
+
+    def _ranked(self, chunk: Sequence[str], masked: np.ndarray, k: int) -> list[list[Candidate]]:
+        block = self._scores(chunk)
+        return [self._top(text, block, i, masked, k) for i, text in enumerate(chunk)]
 
     def _scores(self, chunk: Sequence[str]) -> sparse.csr_matrix:
         """Cosine of each query in ``chunk`` with every alias sharing an n-gram (stays sparse)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bel_core.retrieve import AliasTable, TfidfRetriever, top_concepts
+from bel_core.retrieve import AliasTable, TfidfRetriever, balanced_chunks, top_concepts
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,17 @@ def test_many_chunks_in_parallel_match_one_query_at_a_time(tfidf, monkeypatch):
     one_by_one = [tfidf.retrieve([q], 4)[0] for q in queries]
     monkeypatch.setattr(retrieve, "_QUERY_CHUNK", 2)  # 4 chunks, two groups of _WORKERS products
     assert tfidf.retrieve(queries, 4) == one_by_one
+
+
+@pytest.mark.parametrize(
+    ("n", "sizes"),
+    [(0, []), (1, [1]), (3, [2, 1]), (256, [128, 128]), (257, [65, 65, 65, 62]), (369, [93, 93, 93, 90])],
+)
+def test_balanced_chunks_fill_whole_rounds_of_workers(n, sizes):
+    items = [str(i) for i in range(n)]
+    chunks = balanced_chunks(items, 128, 2)
+    assert [len(c) for c in chunks] == sizes
+    assert [x for c in chunks for x in c] == items  # consecutive, nothing lost or repeated
 
 
 def test_empty_batch(tfidf):
