@@ -119,7 +119,7 @@ class AliasTable:
 
 
 def balanced_chunks(items: Sequence[str], size: int, workers: int) -> list[Sequence[str]]:
-    """Consecutive chunks of at most ``size``, as many as a whole number of rounds of ``workers`` needs, equal in size.
+    """``items`` in consecutive, near-equal chunks of at most ``size``, a whole number of rounds of ``workers``.
 
     369 queries in chunks of 128 would leave one core idle in the second round (128 + 128,
     then 113 alone); four chunks of 93 or 92 keep both busy in both rounds.
@@ -211,7 +211,7 @@ class TfidfRetriever:
         return results
 
     def _chunked(self, chunks: Sequence[Sequence[str]], masked: np.ndarray, k: int) -> Iterator[list[list[Candidate]]]:
-        """Each chunk's candidate lists, in order. A single chunk (the app's interactive queries) needs no threads."""
+        """Each chunk's candidate lists, in order. A single query (one chunk) needs no threads."""
         if len(chunks) < 2:
             yield from (self._ranked(chunk, masked, k) for chunk in chunks)
             return
