@@ -97,9 +97,13 @@ def test_mentions_sharing_a_query_are_annotated_and_calibrated_once(sparse_pipel
     monkeypatch.setattr(
         linker.calibrator, "apply", lambda ranked: applied.append([c.concept_id for c in ranked]) or original(ranked)
     )
+    annotated: list[str] = []
+    annotate = pipeline_module.annotate
+    monkeypatch.setattr(pipeline_module, "annotate", lambda q, r, p: annotated.append(q) or annotate(q, r, p))
     texts = [(0, "seizures"), (20, "seizures"), (30, "short fingers")]
     mentions = [Mention("d", start, start + len(text), text) for start, text in texts]
     lists = linker.retrieve(mentions)
+    assert annotated == ["seizures", "short fingers"]
     assert lists[0] == lists[1] and lists[0] is not lists[1]  # copies: a caller may change one
     lists[0].clear()
     assert linker.retrieve(mentions[:1])[0] == lists[1]
