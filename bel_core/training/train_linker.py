@@ -232,8 +232,13 @@ def _dev_lists(pipeline: LinkingPipeline, dev: LabelledSplit) -> tuple[list[list
     return lists, [[int(c.concept_id in g.gold_ids) for c in r] for r, g in zip(lists, dev.golds, strict=True)]
 
 
-def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: _Clock) -> dict[str, Any]:
+def _calibrate(
+    pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: _Clock, components: dict[str, str]
+) -> dict[str, Any]:
     """Fit the final calibration on dev, with and without the reranker; keep the reranker only if it helps.
+
+    Writes ``calibration.json`` (and, with a dense stage, the fast profile's own file) and
+    records them in ``components``.
 
     The reranker stays when it raises the cross-validated dev top-1 accuracy by at least
     ``RERANK_MIN_GAIN``: it costs two orders of magnitude in speed.
@@ -251,8 +256,10 @@ def _calibrate(pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: 
     calibrator, report = fits[use]
     pipeline.reranker = reranker if use else None
     link_calibration.save(calibrator, out / "calibration.json")
+    components["calibration"] = "calibration.json"
     sparse = _calibrate_sparse(pipeline, dev, groups, out) if pipeline.dense is not None else None
     if sparse is not None:
+        components["calibration_sparse"] = SPARSE_CALIBRATION
         clock.say("dev calibration of the TF-IDF-only profile: %s", sparse["methods"])
     pipeline.calibrator = calibrator
     return {
@@ -339,10 +346,7 @@ def train_linker(
         metrics = _reranker(config, pipeline, train, dev, clock, progress)
         components["reranker"] = "reranker"
         pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
-    metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock)
-    components["calibration"] = "calibration.json"
-    if metrics["calibration"]["sparse_profile"] is not None:
-        components["calibration_sparse"] = SPARSE_CALIBRATION
+    metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock, components)
     calibration = metrics["calibration"]
     clock.say(
         "calibration: %s, reranker %s; dev top-1 ECE raw %.3f -> %.3f (in-sample)",
@@ -419,11 +423,9 @@ def recalibrate(
     clock.say("recalibrating %s on %s", model_dir, dev.summary())
     options = pipeline.options
     pipeline.options = replace(options, memory=None)  # as in bel train: memory is applied after calibration
-    calibration = _calibrate(pipeline, dev, model_dir, clock)
+    components = dict(manifest.components)
+    calibration = _calibrate(pipeline, dev, model_dir, clock, components)
     pipeline.options = options
-    components = dict(manifest.components, calibration="calibration.json")
-    if calibration["sparse_profile"] is not None:
-        components["calibration_sparse"] = SPARSE_CALIBRATION
     metrics = {
         **manifest.metrics,
         "calibration": calibration,
