@@ -31,36 +31,42 @@ def classifier_dir(request, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_cross_encoder(tmp_path_factory.mktemp(f"ce{request.param}"), num_labels=request.param)
 
 
-def test_reranker_margins_through_onnx_match_pytorch(classifier_dir, tmp_path):
+@pytest.fixture(scope="module")
+def cache(classifier_dir, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache per model for the tests that may share exports (an export takes seconds)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_reranker_margins_through_onnx_match_pytorch(classifier_dir, cache):
     torch_model = CrossEncoderReranker.load(str(classifier_dir))
-    onnx_model = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=tmp_path)
+    onnx_model = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=cache)
     assert onnx_model.onnx is not None and torch_model.onnx is None
     assert onnx_model.version == torch_model.version  # same weights, same numbers: same version
     expected = torch_model.margins(LEFTS, RIGHTS)
     got = onnx_model.margins(LEFTS, RIGHTS)
     assert np.ptp(expected) > 0.1  # distinct pairs score differently, so the comparison means something
     np.testing.assert_allclose(got, expected, atol=1e-4)
-    assert [p.name for p in (tmp_path / "onnx").glob("*.onnx")] == [onnx_model.onnx.path.name]
+    assert onnx_model.onnx.path.parent == cache / "onnx" and onnx_model.onnx.path.is_file()
 
 
-def test_exported_file_is_reused_without_exporting_again(classifier_dir, tmp_path, monkeypatch):
-    CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=tmp_path)
+def test_exported_file_is_reused_without_exporting_again(classifier_dir, cache, monkeypatch):
+    CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=cache)
 
     def refuse(*args, **kwargs):
         raise AssertionError("exported again although the file is cached")
 
     monkeypatch.setattr(onnx_inference, "export", refuse)
-    again = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=tmp_path)
+    again = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=cache)
     assert again.onnx is not None
     assert again.margins(LEFTS[:1], RIGHTS[:1]).shape == (1,)
 
 
-def test_onnx_int8_is_smaller_keeps_a_float_model_for_saliency_and_says_so(classifier_dir, tmp_path):
+def test_onnx_int8_is_smaller_keeps_a_float_model_for_saliency_and_says_so(classifier_dir, cache):
     reference = CrossEncoderReranker.load(str(classifier_dir)).margins(LEFTS, RIGHTS)
-    quantized = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=tmp_path, quantize=True)
+    quantized = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=cache, quantize=True)
     assert quantized.version.endswith("+int8-onnx")
     assert not quantized.quantized  # the PyTorch model stays float: gradients (saliency) still work
-    files = {p.name: p.stat().st_size for p in (tmp_path / "onnx").glob("*.onnx")}
+    files = {p.name: p.stat().st_size for p in (cache / "onnx").glob("*.onnx")}
     (int8,) = [size for name, size in files.items() if name.endswith("-int8.onnx")]
     (fp32,) = [size for name, size in files.items() if not name.endswith("-int8.onnx")]
     assert int8 < fp32
