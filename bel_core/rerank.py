@@ -137,7 +137,6 @@ class CrossEncoderReranker:
         max_length: int = DEFAULT_MAX_LENGTH,
         batch_size: int = 32,
         calibrator: MarginCalibrator | None = None,
-        onnx: OnnxModel | None = None,
     ) -> None:
         num_labels = int(model.config.num_labels or 0)
         if num_labels not in (1, 2):
@@ -150,7 +149,7 @@ class CrossEncoderReranker:
         self.calibrator = calibrator
         self.num_labels = num_labels
         self.quantized = False
-        self.onnx = onnx  # scores through ONNX Runtime when set; ``model`` stays for saliency and saving
+        self.onnx: OnnxModel | None = None  # scores through ONNX Runtime when set; ``model`` stays for saliency
         self._lock = threading.Lock()
 
     @classmethod
@@ -186,6 +185,8 @@ class CrossEncoderReranker:
         """
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         folder, name = resolve_model_dir(path_or_id, revision)
         meta: dict[str, Any] = {}
         if (folder / "reranker.json").is_file():
@@ -212,8 +213,6 @@ class CrossEncoderReranker:
             batch_size=batch_size,
             calibrator=calibrator,
         )
-        if runtime not in RUNTIMES:
-            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         if runtime == "onnx" and cache_dir is not None:
             example = reranker._tokenize([("mention: a ; context: a", "candidate: b ; tuis: "), ("a b c d", "e f")])
             reranker.onnx = onnx_inference.load(
@@ -223,7 +222,13 @@ class CrossEncoderReranker:
                 reranker.version += "+int8-onnx"
         if quantize and reranker.onnx is None:
             reranker.quantize()
-        logger.info("Reranker %s loaded (%d labels, max_length %d)", version, reranker.num_labels, reranker.max_length)
+        logger.info(
+            "Reranker %s loaded (%d labels, max_length %d, %s)",
+            reranker.version,
+            reranker.num_labels,
+            reranker.max_length,
+            "ONNX Runtime" if reranker.onnx is not None else "PyTorch",
+        )
         return reranker
 
     def quantize(self) -> None:
@@ -264,6 +269,8 @@ class CrossEncoderReranker:
 
         if len(lefts) != len(rights):
             raise ValueError(f"lefts and rights differ in length: {len(lefts)} != {len(rights)}")
+        if not lefts:
+            return np.zeros(0, dtype=np.float64)
         if self.onnx is not None:
             with self._lock:
                 logits = self.onnx.encode(list(zip(lefts, rights, strict=True)), self._tokenize, self.batch_size)

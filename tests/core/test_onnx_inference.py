@@ -47,6 +47,7 @@ def test_reranker_margins_through_onnx_match_pytorch(classifier_dir, cache):
     assert np.ptp(expected) > 0.1  # distinct pairs score differently, so the comparison means something
     np.testing.assert_allclose(got, expected, atol=1e-4)
     assert onnx_model.onnx.path.parent == cache / "onnx" and onnx_model.onnx.path.is_file()
+    assert onnx_model.margins([], []).shape == (0,)
 
 
 def test_exported_file_is_reused_without_exporting_again(classifier_dir, cache, monkeypatch):
