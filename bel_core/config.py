@@ -30,7 +30,7 @@ TOML layout (every key optional)::
     models_dir = ""                   # a model directory written by `bel train` (reranker, priors...)
 
     [inference]
-    runtime = "onnx"                  # "onnx" (ONNX Runtime, about 2x faster on CPU) or "torch"
+    runtime = "onnx"                  # "onnx" (ONNX Runtime, 1.5-2x faster on CPU) or "torch"
 
     [detection]
     min_chars = 3
@@ -102,7 +102,7 @@ class RetrievalConfig:
 class InferenceConfig:
     """How the transformer encoders (dense query/alias encoder, cross-encoder) run on the CPU."""
 
-    # "onnx": ONNX Runtime, each model exported once to <data_dir>/cache/onnx/ (about 2x PyTorch's
+    # "onnx": ONNX Runtime, each model exported once to <data_dir>/cache/onnx/ (1.5-2x PyTorch's
     # speed on 2 cores, same outputs to 1e-6: bench/README.md); "torch": PyTorch. A model the
     # exporter cannot handle falls back to PyTorch with a warning.
     runtime: str = "onnx"
