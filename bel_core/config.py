@@ -62,7 +62,7 @@ class KBConfig:
     source: str = "hpo"
     format: str = "auto"
     roots: tuple[str, ...] = ("HP:0000118",)  # HPO "Phenotypic abnormality"
-    # From this many concepts on, KB search uses the disk index (bel_core.kb_search), built once per
+    # From this many concepts on, KB search uses the disk index (bel_core.kb.search), built once per
     # KB content. The in-memory search scans every name for "contains", so it slows with the KB:
     # 150-240 ms per query (p50) at 400,000 names against 0.2-6 ms from the index (bench/README.md);
     # below the threshold (HPO, MEDIC) it stays quick and start-up skips building the file. 0: always.

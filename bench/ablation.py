@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from bench_common import DATA, score  # noqa: E402
 
 from bel_core.config import KBConfig, Settings  # noqa: E402
-from bel_core.dense import DenseRetriever, resolve_encoder  # noqa: E402
-from bel_core.documents import parse_pubtator  # noqa: E402
-from bel_core.kb_loaders import load_kb  # noqa: E402
-from bel_core.memory import MemoryConfig, mention_key, suggestions_from_decision  # noqa: E402
-from bel_core.pipeline import LinkingPipeline  # noqa: E402
-from bel_core.retrieve import TfidfRetriever  # noqa: E402
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
+from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.kb.loaders import load_kb  # noqa: E402
+from bel_core.linking.memory import MemoryConfig, mention_key, suggestions_from_decision  # noqa: E402
+from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
+from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Decision, DecisionStatus, Document, LinkResult, Mention  # noqa: E402
 
 MEDIC = f"medic:{DATA / 'medic' / 'CTD_diseases_2017-06-06.tsv.gz'}"
@@ -133,7 +133,7 @@ def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
     """Print the ablation table (rows cumulative unless marked 'variant')."""
     trained = LinkingPipeline.from_model_dir(model_dir, _settings("ncbi", data_dir))
     calibrator, options = trained.calibrator, trained.options
-    from bel_core.rerank import CrossEncoderReranker
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
 
     reranker = CrossEncoderReranker.load(
         str(model_dir / "reranker"), batch_size=64, runtime="onnx", cache_dir=data_dir / "cache"

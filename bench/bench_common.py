@@ -108,7 +108,7 @@ def gsc_pubtator(out_dir: Path) -> tuple[Path, Path]:
 def hpo_alt_ids(out_dir: Path) -> Path:
     """``alt_id<TAB>primary`` for HPO (the KB the app loads: Phenotypic abnormality subtree)."""
     sys.path.insert(0, str(REPO))
-    from bel_core.kb_loaders import load_obo
+    from bel_core.kb.loaders import load_obo
 
     kb = load_obo(HPO_OBO, roots=("HP:0000118",))
     path = out_dir / "hpo_alt_ids.tsv"
@@ -123,7 +123,7 @@ def hpo_peer_data(root: Path, gold: Path) -> Path:
     vocabulary (Phenotypic abnormality subtree, names then synonyms) and the same spans.
     """
     sys.path.insert(0, str(REPO))
-    from bel_core.kb_loaders import load_obo
+    from bel_core.kb.loaders import load_obo
 
     kb = load_obo(HPO_OBO, roots=("HP:0000118",))
     (root / "medic").mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import DATA, gsc_pubtator, hpo_alt_ids, measured, score  # noqa: E402
 
-BEL = [sys.executable, "-c", "import sys; from db.cli import main; sys.exit(main())"]
+BEL = [sys.executable, "-c", "import sys; from cli import main; sys.exit(main())"]
 MEDIC = f"medic:{DATA / 'medic' / 'CTD_diseases_2017-06-06.tsv.gz'}"
 NCBI = DATA / "ncbi_disease"
 _RATE = re.compile(r"\(([\d.]+|inf)/s\)")

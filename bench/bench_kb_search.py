@@ -1,4 +1,4 @@
-"""KB search at scale: build time, disk size and query latency of ``bel_core.kb_search`` on a synthetic KB.
+"""KB search at scale: build time, disk size and query latency of ``bel_core.kb.search`` on a synthetic KB.
 
 The KB is generated, seeded: ``--concepts`` concepts (default 1,000,000) with ``--names``
 names each (default 4: a preferred name and three synonyms, 4,000,000 names in all) made of
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from bel_core.kb import KnowledgeBase  # noqa: E402
-from bel_core.kb_search import KBSearchIndex, build_index  # noqa: E402
+from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
+from bel_core.kb.search import KBSearchIndex, build_index  # noqa: E402
 from bel_core.types import Concept  # noqa: E402
 
 PREFIXES = "cardio neuro hepato nephro osteo myo derma gastro pneumo hemato endo angio arthro encephalo".split()

@@ -2,7 +2,7 @@
 
 A simulated curator works through the NCBI-disease training documents in a seeded order and
 accepts each gold mention with its gold ids (MEDIC 2017 vocabulary). After each step the linker
-is retrained through ``db.retrain.run_retrain``, the code path of ``bel retrain`` and of the
+is retrained through ``usecases.retrain.run_retrain``, the code path of ``bel retrain`` and of the
 Model page's button (decisions -> document splits -> ``train_linker`` fast path -> held-out
 check -> registry; each new version is promoted, so the registry holds the lineage). Only the
 source of the decisions differs: they come from the corpus, not from the store. Each version
@@ -35,9 +35,9 @@ STEPS = (200, 500, 1000, 2000)
 
 def curated(n: int, seed: int) -> list:
     """The first documents of NCBI train in a seeded order, until ``n`` mentions, as accepted decisions."""
-    from bel_core.documents import parse_pubtator
+    from bel_core.formats.documents import parse_pubtator
     from bel_core.types import Decision, DecisionStatus
-    from db.training_export import Example
+    from usecases.training_export import Example
 
     path = NCBI / "NCBItrainset_corpus.txt"
     parsed = parse_pubtator(path.read_text(encoding="utf-8"), path.name)
@@ -60,8 +60,8 @@ def curated(n: int, seed: int) -> list:
 
 def score_dev(pipeline, out: Path) -> dict:
     """Link NCBI dev's gold spans with ``pipeline``; the shared scorer's all-mentions report."""
-    from bel_core.documents import parse_pubtator
-    from db.cli.common import write_predictions
+    from bel_core.formats.documents import parse_pubtator
+    from cli.common import write_predictions
 
     path = NCBI / "NCBIdevelopset_corpus.txt"
     parsed = parse_pubtator(path.read_text(encoding="utf-8"), path.name)
@@ -87,11 +87,11 @@ def main() -> int:
     from dataclasses import replace
 
     from bel_core.config import KBConfig, Settings
-    from bel_core.pipeline import LinkingPipeline
+    from bel_core.linking.pipeline import LinkingPipeline
     from bel_core.training.retrain import RetrainConfig
-    from db import registry
+    from usecases import registry
     from db.engine import open_store
-    from db.retrain import run_retrain
+    from usecases.retrain import run_retrain
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=args.out_dir / "data", kb=KBConfig(source=f"medic:{MEDIC}", roots=()))

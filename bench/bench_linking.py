@@ -43,7 +43,7 @@ from bench_common import (  # noqa: E402
     score,
 )
 
-BEL = [sys.executable, "-c", "import sys; from db.cli import main; sys.exit(main())"]
+BEL = [sys.executable, "-c", "import sys; from cli import main; sys.exit(main())"]
 MEDIC = f"medic:{DATA / 'medic' / 'CTD_diseases_2017-06-06.tsv.gz'}"
 ALT = ["--alt-ids", str(DATA / "medic" / "medic_alt_ids.tsv")]
 # Peer script -> the systems it writes (one folder each under $PEERS_OUT).

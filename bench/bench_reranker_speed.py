@@ -48,10 +48,10 @@ import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from bel_core.documents import parse_pubtator  # noqa: E402
-from bel_core.kb_loaders import load_medic  # noqa: E402
-from bel_core.rerank import CrossEncoderReranker  # noqa: E402
-from bel_core.retrieve import TfidfRetriever  # noqa: E402
+from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.kb.loaders import load_medic  # noqa: E402
+from bel_core.rerank.cross_encoder import CrossEncoderReranker  # noqa: E402
+from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.training.cross_encoder import CrossEncoderTrainConfig, train_cross_encoder  # noqa: E402
 from bel_core.training.pairs import (  # noqa: E402
     PairExample,

@@ -31,13 +31,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bel_core.dense import DenseRetriever, resolve_encoder  # noqa: E402
-from bel_core.detect import DictionaryMatcher  # noqa: E402
-from bel_core.documents import parse_pubtator  # noqa: E402
-from bel_core.kb import KnowledgeBase  # noqa: E402
-from bel_core.kb_loaders import load_medic, load_obo  # noqa: E402
-from bel_core.pipeline import LinkingPipeline  # noqa: E402
-from bel_core.retrieve import TfidfRetriever  # noqa: E402
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
+from bel_core.linking.detect import DictionaryMatcher  # noqa: E402
+from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
+from bel_core.kb.loaders import load_medic, load_obo  # noqa: E402
+from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
+from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Mention  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"

@@ -44,13 +44,13 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from bel_core.documents import parse_pubtator  # noqa: E402
-from bel_core.kb import KnowledgeBase  # noqa: E402
-from bel_core.kb_loaders import load_medic  # noqa: E402
-from bel_core.model_dir import MANIFEST, component_path, read_manifest  # noqa: E402
-from bel_core.rerank import CrossEncoderReranker, serialize_left, serialize_right  # noqa: E402
-from bel_core.retrieve import TfidfRetriever  # noqa: E402
-from bel_core.saliency import (  # noqa: E402
+from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
+from bel_core.kb.loaders import load_medic  # noqa: E402
+from bel_core.runtime.model_dir import MANIFEST, component_path, read_manifest  # noqa: E402
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right  # noqa: E402
+from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
+from bel_core.explain.saliency import (  # noqa: E402
     FAST_STEPS,
     PRECISE_STEPS,
     WORD_PATTERN,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bel_core.errors import DecisionError, InputFormatError
-from bel_core.export import GoldAnnotation
+from bel_core.formats.gold import GoldAnnotation
 from bel_core.types import Decision, Document, LinkResult, Mention
 from db import queries
 from db.mapping import (

@@ -6,7 +6,8 @@ import streamlit as st
 
 from bel_core.errors import BelError
 from bel_core.types import Decision, DecisionStatus
-from db import quality, repository
+from db import repository
+from usecases import quality
 from db.models import Role
 from pages.components import review_actions, review_data, state, widgets
 from pages.components.auth_gate import require_user

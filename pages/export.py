@@ -9,7 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from db import kb_extension, repository, services
+from db import repository
+from usecases import kb_extension
+from usecases import services
 from pages.components.resources import get_store
 from pages.components.widgets import STATUS_LABELS
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db import auth
+from usecases import auth
 from pages.components import state
 from pages.components.auth_gate import current_user
 from pages.components.resources import get_settings, get_store

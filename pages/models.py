@@ -11,9 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.errors import BelError
-from db import jobs, registry
+from usecases import jobs
+from usecases import registry
 from db.models import JobStatus, ModelStatus, Role
-from db.retrain import JOB_KIND, launch_retrain
+from usecases.retrain import JOB_KIND, launch_retrain
 from pages.components import charts, model_charts
 from pages.components.auth_gate import require_user
 from pages.components.model_charts import VersionView

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from db import agreement, quality
+from bel_core.linking import agreement
+from usecases import quality
 from pages.components import charts, quality_charts, review_data
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_linker, get_settings, get_store

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db import assignments, repository
+from db import repository
+from usecases import assignments
 from pages.components import review_data, review_filters, review_flow, review_panel, review_tabs, state, widgets
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_linker, get_settings, get_store, kb_types

@@ -8,7 +8,7 @@ import streamlit as st
 from bel_core.errors import BelError
 from db import repository
 from db.models import Role
-from db.queue import review_queue
+from usecases.queue import review_queue
 from pages.components import charts, state
 from pages.components.auth_gate import current_user
 from pages.components.resources import (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db import assignments, auth, repository
+from db import repository
+from usecases import assignments
+from usecases import auth
 from db.models import Role
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_settings, get_store

@@ -50,6 +50,6 @@ def tiny_kb_path() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_kb(tiny_kb_path):
-    from bel_core.kb_loaders import load_jsonl
+    from bel_core.kb.loaders import load_jsonl
 
     return load_jsonl(tiny_kb_path)

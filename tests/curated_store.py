@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bel_core.kb import KnowledgeBase
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Document, Mention, MentionOrigin
-from db import services
+from usecases import services
 from tests.fakes import FakeLinker
 
 NOGGIN = "big noggin"

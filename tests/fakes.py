@@ -1,4 +1,4 @@
-"""Test doubles for the ``bel_core.pipeline.Linker`` seam (no models, no indexes).
+"""Test doubles for the ``bel_core.linking.pipeline.Linker`` seam (no models, no indexes).
 
 ``FakeLinker`` answers like the real pipeline but from plain string comparisons over a
 ``KnowledgeBase`` (normally the ``tiny_kb`` fixture), so storage and UI tests run in
@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from bel_core.kb import KnowledgeBase
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.text import normalize
 from bel_core.types import Candidate, Concept, Document, LinkResult, Mention, MentionOrigin
 

@@ -8,7 +8,7 @@ archives included, detecting formats. Nothing here touches a database or a model
 ========== ============================= ===========================================
 format     reader / writer               notes
 ========== ============================= ===========================================
-pubtator   read_pubtator / write_pubtator  ``bel_core.documents`` does the parsing
+pubtator   read_pubtator / write_pubtator  ``bel_core.formats.documents`` does the parsing
 bioc-xml   read_bioc_xml / write_bioc_xml  via the ``bioc`` package
 bioc-json  read_bioc_json / write_bioc_json
 bigbio     read_bigbio / write_bigbio    BigBio KB schema, JSON Lines

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from bel_core.documents import ParsedInput
+from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     MESH_ID,

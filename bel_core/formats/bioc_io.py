@@ -32,7 +32,7 @@ import bioc  # type: ignore[import-untyped]
 from bioc import biocjson, biocxml
 from lxml import etree  # type: ignore[import-untyped]
 
-from bel_core.documents import ParsedInput
+from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     Annotations,

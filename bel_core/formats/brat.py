@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bel_core.documents import ParsedInput
+from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     MESH_ID,

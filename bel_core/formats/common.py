@@ -1,6 +1,6 @@
 """Shared pieces of the interchange readers and writers: decoding, ids, spans, problems.
 
-Every reader turns one file into a :class:`~bel_core.documents.ParsedInput` and never
+Every reader turns one file into a :class:`~bel_core.formats.documents.ParsedInput` and never
 repairs input: a record that does not fit (bad offsets, text that differs from the
 document at its span, a missing field) becomes an :class:`InputProblem` naming the file
 and line, and the rest of the file is kept. Every writer takes the documents plus, per
@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
-from bel_core.documents import InputProblem, ParsedInput, decode_upload
+from bel_core.formats.documents import InputProblem, ParsedInput, decode_upload
 from bel_core.types import Document, Mention, MentionOrigin
 
 Annotations = Mapping[str, Sequence[tuple[Mention, tuple[str, ...]]]]

@@ -1,7 +1,7 @@
 """CSV export of gold decisions (export only: a CSV row has no document text to import).
 
 Columns, in this order, one row per decided mention sorted by (doc_id, start, end); the
-same fields as ``bel_core.export.gold_jsonl``:
+same fields as ``bel_core.formats.gold.gold_jsonl``:
 
 ==============  =======================================================================
 column          meaning
@@ -27,7 +27,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from bel_core.export import GoldAnnotation
+from bel_core.formats.gold import GoldAnnotation
 
 COLUMNS = ("doc_id", "start", "end", "text", "label", "status", "concept_ids", "curator", "decided_at", "note")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bel_core.documents import ParsedInput
+from bel_core.formats.documents import ParsedInput
 from bel_core.formats.common import (
     Annotations,
     Collector,

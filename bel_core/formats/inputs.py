@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePosixPath
 
-from bel_core.documents import InputProblem, ParsedInput
+from bel_core.formats.documents import InputProblem, ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.bigbio import read_bigbio
 from bel_core.formats.bioc_io import read_bioc_json, read_bioc_xml

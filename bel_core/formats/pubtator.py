@@ -1,7 +1,7 @@
-"""PubTator: the line format of the NCBI corpora (reader and writer in ``bel_core.documents``).
+"""PubTator: the line format of the NCBI corpora (reader and writer in ``bel_core.formats.documents``).
 
-This module adapts :func:`bel_core.documents.parse_pubtator` and
-:func:`bel_core.documents.write_pubtator` to the ``read_*``/``write_*`` shape of the other
+This module adapts :func:`bel_core.formats.documents.parse_pubtator` and
+:func:`bel_core.formats.documents.write_pubtator` to the ``read_*``/``write_*`` shape of the other
 formats. What survives a round trip: document ids and text (``title + " " + abstract``),
 the title boundary, spans, types and ids. Composite ids ``A|B`` and combinations ``A+B``
 both become several ids of one mention and are written back joined by ``|``; ``-1`` (no
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bel_core import documents
-from bel_core.documents import ParsedInput
+from bel_core.formats import documents
+from bel_core.formats.documents import ParsedInput
 from bel_core.formats.common import Annotations, decode
 from bel_core.types import Document
 
@@ -31,5 +31,5 @@ def read_pubtator(filename: str, data: bytes | str) -> ParsedInput:
 
 
 def write_pubtator(docs: Sequence[Document], annotations: Annotations) -> str:
-    """Write PubTator text (see :func:`bel_core.documents.write_pubtator`)."""
+    """Write PubTator text (see :func:`bel_core.formats.documents.write_pubtator`)."""
     return documents.write_pubtator(docs, annotations)

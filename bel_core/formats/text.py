@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bel_core.documents import ParsedInput, document_from_text
+from bel_core.formats.documents import ParsedInput, document_from_text
 from bel_core.formats.common import decode, doc_id_from_filename
 
 

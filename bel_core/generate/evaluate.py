@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from bel_core.calibrate_margin import TemperatureBucketCalibrator
+from bel_core.calibrate.margin import TemperatureBucketCalibrator
 from bel_core.generate.linker import GenerativeLinker
-from bel_core.reliability import expected_calibration_error
+from bel_core.calibrate.reliability import expected_calibration_error
 from bel_core.types import Document, LinkResult, Mention
 
 

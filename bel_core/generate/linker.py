@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bel_core.calibrate_margin import MarginCalibrator, margin_calibrator_from_json
+from bel_core.calibrate.margin import MarginCalibrator, margin_calibrator_from_json
 from bel_core.errors import ModelUnavailableError
 from bel_core.generate.decode import Beam, beam_search
 from bel_core.generate.model import GeneratorModel, load_generator
 from bel_core.generate.prompts import PromptStyle, build_prompt, prompt_style
 from bel_core.generate.trie import NameTrie, build_trie
-from bel_core.kb import KnowledgeBase
-from bel_core.model_dir import check_kb, component_path, read_manifest
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.runtime.model_dir import check_kb, component_path, read_manifest
 from bel_core.text import normalize
 from bel_core.types import Candidate, Concept, Decision, Document, LinkResult, Mention
 
@@ -73,7 +73,7 @@ def _logit(p: float) -> float:
 
 
 class GenerativeLinker:
-    """Links mentions by generating KB names; satisfies the ``bel_core.pipeline.Linker`` protocol.
+    """Links mentions by generating KB names; satisfies the ``bel_core.linking.pipeline.Linker`` protocol.
 
     Thread-safe for linking (Streamlit sessions share one instance): decoding holds a lock.
     """
@@ -216,7 +216,7 @@ class GenerativeLinker:
 
     def detect(self, document: Document) -> list[Mention]:
         """Dictionary detection over the KB names (the generator links, it does not find spans)."""
-        from bel_core.detect import DictionaryMatcher
+        from bel_core.linking.detect import DictionaryMatcher
 
         if self._matcher is None:
             self._matcher = DictionaryMatcher.from_kb(self.kb)

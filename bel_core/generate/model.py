@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bel_core.dense import file_sha256
+from bel_core.retrieve.dense import file_sha256
 from bel_core.errors import ModelUnavailableError
-from bel_core.rerank import resolve_model_dir
+from bel_core.rerank.cross_encoder import resolve_model_dir
 
 if TYPE_CHECKING:  # torch/transformers load only when a generator is used
     import torch

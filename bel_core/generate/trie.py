@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bel_core.kb import KnowledgeBase
+from bel_core.kb.knowledge_base import KnowledgeBase
 
 
 @dataclass(slots=True)

@@ -13,8 +13,8 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bel_core.dense import EncoderSpec, load_encoder, resolve_encoder
-from bel_core.kb import KnowledgeBase
+from bel_core.retrieve.dense import EncoderSpec, load_encoder, resolve_encoder
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.text import normalize
 from bel_core.training.cross_encoder import linear_schedule, seed_everything
 
@@ -73,7 +73,7 @@ def finetune_bi_encoder(
     """Contrastive fine-tuning of ``base``; saves a sentence-transformers folder to ``out_dir``.
 
     Args:
-        base: the encoder to start from (see :func:`bel_core.dense.resolve_encoder`).
+        base: the encoder to start from (see :func:`bel_core.retrieve.dense.resolve_encoder`).
         kb: resolves each pair's concept id to its preferred name (the positive).
         pairs: (mention or synonym, concept id); pairs whose text is the concept's name
             (nothing to learn) and ids missing from the KB are skipped.

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bel_core.documents import parse_pubtator
-from bel_core.kb import KnowledgeBase
+from bel_core.formats.documents import parse_pubtator
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.training.pairs import GoldMention, gold_mentions_from_pubtator, split_by_document
 from bel_core.training.synthetic import synthetic_gold_mentions
 from bel_core.types import Document

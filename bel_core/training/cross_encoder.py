@@ -4,7 +4,7 @@ A plain PyTorch loop over ``AutoModelForSequenceClassification`` (the sentence-t
 trainer needs ``datasets`` and ``accelerate``, which this project does not install): AdamW,
 linear warm-up and decay, gradient clipping, seeded shuffling. After each epoch the dev
 pairs are scored; the epoch with the best dev F1 is kept, its dev margins fit a
-:class:`~bel_core.calibrate_margin.TemperatureBucketCalibrator`, and the model is saved in
+:class:`~bel_core.calibrate.margin.TemperatureBucketCalibrator`, and the model is saved in
 the :meth:`CrossEncoderReranker.save` layout with a ``metrics.json`` like the BASILISK card.
 """
 
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bel_core.calibrate_margin import TemperatureBucketCalibrator
-from bel_core.rerank import CrossEncoderReranker, resolve_model_dir
+from bel_core.calibrate.margin import TemperatureBucketCalibrator
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, resolve_model_dir
 from bel_core.training.metrics import PairMetrics, pair_metrics
 from bel_core.training.pairs import PairExample
 

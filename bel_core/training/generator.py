@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bel_core.kb import KnowledgeBase
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.text import normalize
 from bel_core.training.corpus import SYNTHETIC_LABEL, LabelledSplit, training_splits
 from bel_core.training.pairs import GoldMention
@@ -280,7 +280,7 @@ def train_generator_linker(
     from bel_core.generate.linker import GenerativeLinker, GeneratorOptions
     from bel_core.generate.model import GeneratorModel, load_generator
     from bel_core.generate.prompts import prompt_style
-    from bel_core.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
+    from bel_core.runtime.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
     from bel_core.training.generator_model import build_model
 
     started = time.perf_counter()

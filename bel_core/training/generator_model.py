@@ -75,7 +75,7 @@ def build_model(
         LlamaForCausalLM,
     )
 
-    from bel_core.rerank import resolve_model_dir
+    from bel_core.rerank.cross_encoder import resolve_model_dir
 
     folder, name = resolve_model_dir(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bel_core.reliability import brier_score, expected_calibration_error
+from bel_core.calibrate.reliability import brier_score, expected_calibration_error
 
 
 @dataclass(frozen=True, slots=True)

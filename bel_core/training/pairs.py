@@ -1,6 +1,6 @@
 """Reranker training data from a gold corpus: gold mentions, document splits, hard-negative pairs.
 
-Pairs use the reranker's serialization (``bel_core.rerank``): the positive is the gold
+Pairs use the reranker's serialization (``bel_core.rerank.cross_encoder``): the positive is the gold
 concept (added even when retrieval missed it, so the model still learns it), negatives
 are what the project's own retrievers rank highest among wrong concepts: the mistakes
 the reranker exists to fix.
@@ -14,8 +14,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bel_core.errors import UnknownConceptError
-from bel_core.kb import KnowledgeBase
-from bel_core.rerank import mention_context, serialize_left, serialize_right
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.rerank.cross_encoder import mention_context, serialize_left, serialize_right
 from bel_core.types import Candidate, Document, Mention
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Retraining the linker from curated mentions: ``train_linker`` on a fast path, then a held-out check.
 
-Stage: the learning loop (``bel retrain``, started by the Model page). The caller (``db.retrain``)
+Stage: the learning loop (``bel retrain``, started by the Model page). The caller (``usecases.retrain``)
 reads curator decisions and splits documents into train/dev/test; this module turns each split
 into gold mentions, trains a model directory with ``train_linker`` and loads it back exactly as
 the app will (``LinkingPipeline.from_model_dir``), so the version string the registry records
@@ -19,13 +19,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bel_core.augment import AliasExtension
+from bel_core.retrieve.priors import AliasExtension
 from bel_core.config import Settings
-from bel_core.dense import DenseRetriever, resolve_encoder
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
 from bel_core.errors import TrainingDataError
-from bel_core.kb import KnowledgeBase
-from bel_core.linker_factory import load_settings_kb
-from bel_core.pipeline import LinkingPipeline
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.linking.builder import load_settings_kb
+from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.training.corpus import LabelledSplit
 from bel_core.training.holdout import evaluate_holdout
 from bel_core.training.pairs import gold_mentions_from_pubtator

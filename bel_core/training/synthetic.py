@@ -12,8 +12,8 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from bel_core.kb import KnowledgeBase
-from bel_core.rerank import mention_context
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.rerank.cross_encoder import mention_context
 from bel_core.training.pairs import GoldMention
 from bel_core.types import Mention, MentionOrigin
 

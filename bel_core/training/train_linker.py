@@ -19,16 +19,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bel_core import link_calibration
-from bel_core.augment import AliasExtension
+from bel_core.calibrate import lists as link_calibration
+from bel_core.retrieve.priors import AliasExtension
 from bel_core.config import Settings
-from bel_core.dense import MINILM_PACKAGE, resolve_encoder
-from bel_core.detect import DictionaryMatcher
+from bel_core.retrieve.dense import MINILM_PACKAGE, resolve_encoder
+from bel_core.linking.detect import DictionaryMatcher
 from bel_core.errors import ModelUnavailableError, TrainingDataError
-from bel_core.kb import KnowledgeBase
-from bel_core.linker_factory import build_retrievers, load_settings_kb
-from bel_core.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
-from bel_core.pipeline import LinkingPipeline, LinkOptions
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.linking.builder import build_retrievers, load_settings_kb
+from bel_core.runtime.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
+from bel_core.linking.pipeline import LinkingPipeline, LinkOptions
 from bel_core.training.corpus import LabelledSplit, training_splits
 from bel_core.training.pairs import GoldMention, build_pairs
 from bel_core.types import Candidate
@@ -312,7 +312,7 @@ def train_linker(
         ValueError: no training mentions.
         KnowledgeBaseError, ModelUnavailableError: the KB or a base model cannot be loaded.
     """
-    from bel_core.rerank import CrossEncoderReranker
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
 
     clock = _Clock(config.max_minutes * 60)
     config.out.mkdir(parents=True, exist_ok=True)
@@ -409,7 +409,7 @@ def recalibrate(
         InputFormatError: the dev corpus is not valid PubTator.
         ModelUnavailableError: the directory is invalid, holds a generator, or was trained for another KB.
     """
-    from bel_core.model_dir import read_manifest
+    from bel_core.runtime.model_dir import read_manifest
     from bel_core.training.corpus import load_split
 
     clock = _Clock(float("inf"))

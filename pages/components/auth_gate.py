@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bel_core.config import Settings
-from db.auth import User
+from usecases.auth import User
 from db.models import Role
 from pages.components import state
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from bel_core.calibrate import CalibrationReport
+from bel_core.calibrate.scores import CalibrationReport
 from bel_core.types import DecisionStatus
 
 # Verdicts that say whether the machine's top-1 concept was right. WRONG_SPAN, NOT_ENTITY and

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bel_core.compare import SecondLinker
-from bel_core.documents import InputProblem, document_from_text, parse_upload
+from bel_core.linking.compare import SecondLinker
+from bel_core.formats.documents import InputProblem, document_from_text, parse_upload
 from bel_core.errors import BelError
-from bel_core.pipeline import Linker
+from bel_core.linking.pipeline import Linker
 from bel_core.types import Document, Mention
-from db import services
-from db.services import IngestReport
+from usecases import services
+from usecases.services import IngestReport
 
 # Plain text and PubTator are what parse_upload understands; the uploader filters by these.
 UPLOAD_TYPES = ("txt", "pubtator")

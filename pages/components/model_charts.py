@@ -1,6 +1,6 @@
 """Plotly figures and table rows for the Model page: registered versions side by side.
 
-Every figure reads the metrics ``db.retrain`` stored with each version (its held-out curated
+Every figure reads the metrics ``usecases.retrain`` stored with each version (its held-out curated
 test split): accuracy and candidate recall, calibration (ECE, Brier) and NIL rate, accuracy
 per mention type, and the reliability diagram (drawn by ``charts.reliability_figure``).
 Versions are labelled ``#<id>`` because version strings are long; the table maps the two.
@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from pages.components.charts import ReliabilityBin
 
 _LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "legend": {"orientation": "h", "y": 1.15}}
-RELIABILITY_BINS = 15  # as bel_core.reliability and the shared scorer bin
+RELIABILITY_BINS = 15  # as bel_core.calibrate.reliability and the shared scorer bin
 
 
 @dataclass(frozen=True, slots=True)

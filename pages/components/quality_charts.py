@@ -7,7 +7,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from db.agreement import AgreementReport
+from bel_core.linking.agreement import AgreementReport
 
 _LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "legend": {"orientation": "h", "y": 1.15}}
 

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.config import Settings
 from bel_core.errors import BelError, ModelUnavailableError
-from bel_core.generator_factory import load_generator_linker
-from bel_core.linker_factory import SynonymExtension
-from bel_core.pipeline import LinkingPipeline
-from db import kb_extension, registry
+from bel_core.generate.factory import load_generator_linker
+from bel_core.linking.builder import SynonymExtension
+from bel_core.linking.pipeline import LinkingPipeline
+from usecases import kb_extension
+from usecases import registry
 from db.engine import open_store
 from pages.components.widgets import md
 
@@ -176,7 +177,7 @@ def _served_model() -> _ServedModel:
 def promoted_model_dir() -> str | None:
     """The promoted linker version's model directory, when it was trained for the configured KB.
 
-    The registry (``db.registry``) is read on each call, so a version promoted on the Model
+    The registry (``usecases.registry``) is read on each call, so a version promoted on the Model
     versions page or with ``bel models promote`` is picked up by the next page run of every
     session. None when ``retrieval.models_dir`` is configured: the configuration wins.
     """

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.errors import BelError
-from bel_core.pipeline import Linker
+from bel_core.linking.pipeline import Linker
 from bel_core.types import DecisionStatus
-from db import curation, kb_extension, services
-from db.auth import User
-from db.decisions import ConcurrentDecisionError
+from usecases import curation
+from usecases import kb_extension
+from usecases import services
+from usecases.auth import User
+from usecases.decisions import ConcurrentDecisionError
 from pages.components import state
 from pages.components.widgets import STATUS_LABELS, md
 

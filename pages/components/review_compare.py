@@ -1,7 +1,7 @@
 """The Review panel's two-model view: which ranking orders the list, disagreement flag, score text.
 
 The pipeline (retriever, then reranker when the model has one) and the generative linker
-each store their ranking; the panel merges them with ``bel_core.compare`` so a curator
+each store their ranking; the panel merges them with ``bel_core.linking.compare`` so a curator
 sees, per concept, the retriever rank, the reranker's probability and the generator's.
 """
 
@@ -11,7 +11,7 @@ from typing import cast
 
 import streamlit as st
 
-from bel_core.compare import ComparedCandidate, Comparison, OrderBy, compare
+from bel_core.linking.compare import ComparedCandidate, Comparison, OrderBy, compare
 from bel_core.types import LinkResult
 from pages.components import widgets
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.errors import BelError
-from bel_core.pipeline import Linker
+from bel_core.linking.pipeline import Linker
 from bel_core.types import DecisionStatus, Document, LinkResult, Mention
-from db import decisions, repository
+from db import repository
+from usecases import decisions
 from db.mapping import StoredDecision
 from db.queries import OPEN_STATUSES
-from db.queue import QueueFilters, QueueItem, review_queue
+from usecases.queue import QueueFilters, QueueItem, review_queue
 
 MentionKey = tuple[str, int, int]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from db.queue import QueueFilters
+from usecases.queue import QueueFilters
 from pages.components import state
 from pages.components.widgets import STATUS_LABELS
 

@@ -1,6 +1,6 @@
 """Cursor arithmetic for the review queue and small decision helpers (no Streamlit calls).
 
-The queue order comes from ``db.queue.review_queue`` (riskiest first); this module only
+The queue order comes from ``usecases.queue.review_queue`` (riskiest first); this module only
 decides where the cursor goes next, how the span editor moves a boundary, and which
 mentions are reviewed blind, so the rules are testable without a page.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 
 from bel_core.text import tokenize
 from bel_core.types import DecisionStatus, LinkResult
-from db.assignments import hash_fraction
+from usecases.assignments import hash_fraction
 
 MentionKey = tuple[str, int, int]
 

@@ -1,6 +1,6 @@
 """The Review page's "Why this score?" expander: a word heat map for the selected candidate.
 
-Attributions (``bel_core.saliency``, Integrated Gradients) are computed when the curator
+Attributions (``bel_core.explain.saliency``, Integrated Gradients) are computed when the curator
 asks, with the fast or the precise number of steps from ``Settings.saliency``, and kept in
 the ``saliency_cache`` table keyed by model version, input, concept and settings, so a
 second look (by anyone) is instant. The explained models are the pipeline's cross-encoder
@@ -18,10 +18,10 @@ import streamlit as st
 
 from bel_core.errors import BelError
 from bel_core.generate.model import GeneratorModel
-from bel_core.saliency import Saliency, explain_generation, explain_pair, pair_texts
+from bel_core.explain.saliency import Saliency, explain_generation, explain_pair, pair_texts
 from bel_core.types import Concept, Mention
-from db import saliency_cache
-from db.saliency_cache import SaliencyKey
+from usecases import saliency_cache
+from usecases.saliency_cache import SaliencyKey
 from pages.components.resources import get_generator, get_linker, get_settings
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView

@@ -13,7 +13,7 @@ import streamlit as st
 
 from bel_core.errors import BelError
 from bel_core.types import Mention
-from db import services
+from usecases import services
 from pages.components import review_actions, review_flow, review_saliency, state, widgets
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView

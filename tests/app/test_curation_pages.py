@@ -9,7 +9,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bel_core.types import DecisionStatus
-from db import assignments, auth, decisions, kb_extension, repository, services
+from db import repository
+from usecases import assignments
+from usecases import auth
+from usecases import decisions
+from usecases import kb_extension
+from usecases import services
 from db.models import DecisionRow, Role
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste

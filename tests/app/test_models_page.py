@@ -13,9 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from bel_core.config import Settings
 from bel_core.training.retrain import RetrainConfig
-from db import jobs, registry, retrain
+from usecases import jobs
+from usecases import registry
+from usecases import retrain
 from db.models import DocumentRow, JobStatus, LinkRunRow
-from db.retrain import run_retrain
+from usecases.retrain import run_retrain
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 from tests.curated_store import seed_curated
@@ -110,7 +112,7 @@ def test_train_button_queues_a_job_and_starts_the_worker(app, store, monkeypatch
         def __init__(self, command: list[str], **kwargs: object) -> None:
             started.append(command)
 
-    # Only db.retrain's view of subprocess: the rest of the process keeps the real one.
+    # Only usecases.retrain's view of subprocess: the rest of the process keeps the real one.
     fake = SimpleNamespace(Popen=FakePopen, STDOUT=subprocess.STDOUT, DEVNULL=subprocess.DEVNULL)
     monkeypatch.setattr(retrain, "subprocess", fake)
     at = app("models")

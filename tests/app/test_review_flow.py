@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 
 from bel_core.types import DecisionStatus
-from db import repository, services
-from db.queue import review_queue
+from db import repository
+from usecases import services
+from usecases.queue import review_queue
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 

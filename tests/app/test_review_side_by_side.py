@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bel_core.compare import top_concept
+from bel_core.linking.compare import top_concept
 from db import repository
 from pages.components import resources
 from tests.app.conftest import CLINICAL_TEXT, click, paste
@@ -76,7 +76,7 @@ def test_without_a_generator_the_panel_is_unchanged(app, store):
 
 
 def test_the_other_models_best_rows_stay_visible_below_the_keyed_nine():
-    from bel_core.compare import compare
+    from bel_core.linking.compare import compare
     from bel_core.types import Candidate, LinkResult, Mention
     from pages.components.review_compare import visible_rows
 

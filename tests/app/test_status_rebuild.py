@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from db import auth, kb_extension, repository
+from db import repository
+from usecases import auth
+from usecases import kb_extension
 from db.models import Role
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from db import repository
-from db.cli import main
+from cli import main
 from db.engine import open_store
 from tests.browser.conftest import ARTIFACTS, REPO
 from tests.cli.test_train_cli import DOCS, pubtator

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db.cli import main
+from cli import main
 
 PUBTATOR = """\
 111|t|Seizures and microcephaly in a child.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bel_core.config import Settings
-from bel_core.linker_factory import load_settings_kb
-from bel_core.model_dir import KBIdentity, Manifest, write_manifest
-from db.cli import main
+from bel_core.linking.builder import load_settings_kb
+from bel_core.runtime.model_dir import KBIdentity, Manifest, write_manifest
+from cli import main
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 
 PUBTATOR = """\

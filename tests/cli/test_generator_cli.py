@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.model_dir import read_manifest
-from db.cli import main
+from bel_core.runtime.model_dir import read_manifest
+from cli import main
 from tests.cli.test_train_cli import DOCS, SCORER, pubtator
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 from tests.core.tiny_generators import save_tiny_llama
@@ -99,7 +99,7 @@ def test_link_corpus_takes_a_bare_generator_folder_and_a_prompt_style(
 def test_link_corpus_generator_refuses_a_retriever_dir(
     tmp_path: Path, tiny_kb_path: Path, tiny_kb, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bel_core.model_dir import KBIdentity, Manifest, write_manifest
+    from bel_core.runtime.model_dir import KBIdentity, Manifest, write_manifest
 
     monkeypatch.setenv("BEL_DATA_DIR", str(tmp_path / "data"))
     write_manifest(tmp_path / "r", Manifest(kb=KBIdentity.of(tiny_kb)))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.kb_loaders import load_jsonl
-from db import jobs, registry
-from db.cli import main
+from bel_core.kb.loaders import load_jsonl
+from usecases import jobs
+from usecases import registry
+from cli import main
 from db.engine import open_store
 from db.models import JobStatus
 from tests.curated_store import seed_curated

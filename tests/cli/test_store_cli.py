@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from db.cli import main
+from cli import main
 from tests.conftest import FIXTURES
 
 PUBTATOR = """\

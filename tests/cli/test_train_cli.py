@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bel_core import link_calibration
-from bel_core.model_dir import read_manifest
-from db.cli import main
+from bel_core.calibrate import lists as link_calibration
+from bel_core.runtime.model_dir import read_manifest
+from cli import main
 from tests.conftest import REPO_ROOT
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bel_core.abbrev import Abbreviation, abbreviation_map, best_long_form, expand, find_abbreviations, is_short_form
+from bel_core.linking.abbrev import Abbreviation, abbreviation_map, best_long_form, expand, find_abbreviations, is_short_form
 
 
 def test_long_form_then_short_form():

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bel_core.calibrate import (
+from bel_core.calibrate.scores import (
     FEATURES,
     IsotonicMarginCalibrator,
     ScoreCalibrator,

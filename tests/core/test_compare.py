@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bel_core.compare import compare, disagree
+from bel_core.linking.compare import compare, disagree
 from bel_core.types import Candidate, LinkResult, Mention
 
 MENTION = Mention("d1", 0, 7, "seizure")

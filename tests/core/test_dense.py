@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bel_core import dense
-from bel_core.dense import MINILM_PACKAGE, MINILM_SHA256, DenseRetriever, file_sha256, index_dir, resolve_encoder
+from bel_core.retrieve import dense
+from bel_core.retrieve.dense import MINILM_PACKAGE, MINILM_SHA256, DenseRetriever, file_sha256, index_dir, resolve_encoder
 from bel_core.errors import ModelUnavailableError
 
 

@@ -1,4 +1,4 @@
-"""Tests for bel_core.detect: dictionary mention detection over KB aliases."""
+"""Tests for bel_core.linking.detect: dictionary mention detection over KB aliases."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bel_core.detect import STOPWORDS, DictionaryMatcher
-from bel_core.kb import KnowledgeBase
+from bel_core.linking.detect import STOPWORDS, DictionaryMatcher
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept, Document, Mention, MentionOrigin
 
 

@@ -1,4 +1,4 @@
-"""Tests for bel_core.documents: pasted text, uploads, PubTator reading and writing."""
+"""Tests for bel_core.formats.documents: pasted text, uploads, PubTator reading and writing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.documents import (
+from bel_core.formats.documents import (
     InputProblem,
     check_mention,
     document_from_text,

@@ -1,4 +1,4 @@
-"""Tests for bel_core.export: gold JSON Lines and gold PubTator."""
+"""Tests for bel_core.formats.gold: gold JSON Lines and gold PubTator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bel_core.documents import parse_pubtator
-from bel_core.export import GoldAnnotation, gold_jsonl, gold_pubtator
+from bel_core.formats.documents import parse_pubtator
+from bel_core.formats.gold import GoldAnnotation, gold_jsonl, gold_pubtator
 from bel_core.types import Decision, DecisionStatus, Document, Mention
 
 TEXT = "Short stature. A boy with seizures, ASD and Ünusual fits."

@@ -13,7 +13,7 @@ from bel_core.generate.evaluate import evaluate_linker, fit_calibration
 from bel_core.generate.linker import NO_CODE, GenerativeLinker, GeneratorOptions
 from bel_core.generate.model import load_generator
 from bel_core.generate.prompts import STYLES, build_prompt, prompt_style
-from bel_core.model_dir import KBIdentity, Manifest, write_manifest
+from bel_core.runtime.model_dir import KBIdentity, Manifest, write_manifest
 from bel_core.types import Candidate, Document, LinkResult, Mention
 from tests.core.tiny_generators import save_tiny_llama
 

@@ -1,4 +1,4 @@
-"""Tests for bel_core.kb.KnowledgeBase: lookup, alt ids, hierarchy, search ranking, round trip."""
+"""Tests for bel_core.kb.knowledge_base.KnowledgeBase: lookup, alt ids, hierarchy, search ranking, round trip."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bel_core.errors import KnowledgeBaseError, UnknownConceptError
-from bel_core.kb import KnowledgeBase
-from bel_core.kb_loaders import load_jsonl
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.kb.loaders import load_jsonl
 from bel_core.types import Concept
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from bel_core.config import KBConfig, RetrievalConfig, Settings
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb import KnowledgeBase
-from bel_core.linker_factory import SynonymExtension
-from bel_core.pipeline import LinkingPipeline
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.linking.builder import SynonymExtension
+from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.types import Document, Mention, MentionOrigin
 
 HEADACHE, MICROCEPHALY = "HP:0002315", "HP:0000252"
@@ -92,7 +92,7 @@ def test_the_app_extension_skips_unknown_ids_instead_of_refusing(tiny_kb: Knowle
 def test_a_synonym_rebuild_encodes_only_the_new_names(
     tiny_kb_path: Path, tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bel_core.dense import DenseRetriever
+    from bel_core.retrieve.dense import DenseRetriever
 
     settings = Settings(
         data_dir=tmp_path,

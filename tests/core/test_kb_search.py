@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bel_core import kb_search
+from bel_core.kb import search as kb_search
 from bel_core.config import KBConfig, RetrievalConfig, Settings
 from bel_core.errors import ConfigError, KnowledgeBaseError
-from bel_core.kb import KnowledgeBase
-from bel_core.kb_search import KBSearchIndex, build_index, index_path
-from bel_core.pipeline import LinkingPipeline
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.kb.search import KBSearchIndex, build_index, index_path
+from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.types import Concept
 
 TYPES_TO_TRY = [None, ["Abnormality of head or neck"], ["Growth abnormality", "Abnormality of limbs"], ["none"]]

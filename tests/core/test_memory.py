@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bel_core.memory import DECISION_PROBABILITY, MemoryConfig, apply_memory, mention_key, suggestions_from_decision
+from bel_core.linking.memory import DECISION_PROBABILITY, MemoryConfig, apply_memory, mention_key, suggestions_from_decision
 from bel_core.types import Candidate, Decision, DecisionStatus, Document, LinkResult, Mention
 
 TEXT = "Myotonic dystrophy (DM) is inherited. DM patients and myotonic dystrophies; later dystrophy."

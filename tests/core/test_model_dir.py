@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bel_core.errors import ModelUnavailableError
-from bel_core.model_dir import (
+from bel_core.runtime.model_dir import (
     FORMAT_VERSION,
     KBIdentity,
     Manifest,

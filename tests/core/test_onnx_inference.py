@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bel_core import onnx_inference
+from bel_core.runtime import onnx as onnx_inference
 from bel_core.config import ConfigError, Settings
-from bel_core.dense import DenseRetriever, resolve_encoder
-from bel_core.rerank import CrossEncoderReranker, serialize_left, serialize_right
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 
 LEFTS = [
@@ -82,7 +82,7 @@ def test_failed_export_falls_back_to_pytorch_with_a_warning(classifier_dir, tmp_
         raise RuntimeError("unsupported operator")
 
     monkeypatch.setattr(torch.onnx, "export", broken)
-    with caplog.at_level(logging.WARNING, logger="bel_core.onnx_inference"):
+    with caplog.at_level(logging.WARNING, logger="bel_core.runtime.onnx"):
         reranker = CrossEncoderReranker.load(str(classifier_dir), runtime="onnx", cache_dir=tmp_path, quantize=True)
     assert reranker.onnx is None and reranker.quantized  # PyTorch, with its own int8
     assert "ONNX export failed (RuntimeError: unsupported operator)" in caplog.text

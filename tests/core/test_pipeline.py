@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bel_core import pipeline as pipeline_module
+from bel_core.linking import pipeline as pipeline_module
 from bel_core.config import KBConfig, RetrievalConfig, Settings
 from bel_core.errors import UnknownConceptError
-from bel_core.pipeline import LinkingPipeline, LinkOptions, fuse
+from bel_core.linking.pipeline import LinkingPipeline, LinkOptions, fuse
 from bel_core.types import Candidate, Decision, DecisionStatus, Document, Mention, MentionOrigin
 
 TEXT = "The child had seizures, an ASD and short fingers."
@@ -180,7 +180,7 @@ def test_nil_probability_is_the_mass_left_over(sparse_pipeline):
 
 
 def test_exact_first_orders_exact_hits_by_training_counts(sparse_pipeline):
-    from bel_core.augment import AliasExtension
+    from bel_core.retrieve.priors import AliasExtension
 
     linker, _, _ = sparse_pipeline
     priors = AliasExtension.from_links(
@@ -195,7 +195,7 @@ def test_exact_first_orders_exact_hits_by_training_counts(sparse_pipeline):
 
 
 def test_reranker_stage_and_memory(sparse_pipeline, tmp_path):
-    from bel_core.rerank import CrossEncoderReranker
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
     from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 
     linker, _, _ = sparse_pipeline
@@ -216,7 +216,7 @@ def test_reranker_stage_and_memory(sparse_pipeline, tmp_path):
 
 
 def test_dev_lists_for_calibration_keep_every_reranked_candidate(sparse_pipeline, tmp_path):
-    from bel_core.rerank import CrossEncoderReranker
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
     from bel_core.training.corpus import LabelledSplit
     from bel_core.training.pairs import GoldMention
     from bel_core.training.train_linker import _dev_lists
@@ -236,11 +236,11 @@ def test_dev_lists_for_calibration_keep_every_reranked_candidate(sparse_pipeline
 
 
 def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):
-    from bel_core import link_calibration
-    from bel_core.augment import AliasExtension
-    from bel_core.calibrate import ScoreCalibrator
-    from bel_core.kb_loaders import load_jsonl
-    from bel_core.model_dir import KBIdentity, Manifest, write_manifest
+    from bel_core.calibrate import lists as link_calibration
+    from bel_core.retrieve.priors import AliasExtension
+    from bel_core.calibrate.scores import ScoreCalibrator
+    from bel_core.kb.loaders import load_jsonl
+    from bel_core.runtime.model_dir import KBIdentity, Manifest, write_manifest
 
     kb = load_jsonl(tiny_kb_path)
     AliasExtension.from_links([("fitting spells", ("HP:0001250",))], kb).save(tmp_path / "aliases.jsonl")
@@ -258,7 +258,7 @@ def test_from_model_dir_loads_priors_and_calibration(tiny_kb_path, tmp_path):
 
 
 def test_warm_up_loads_the_lazy_query_encoder(hybrid_pipeline, monkeypatch):
-    from bel_core.dense import DenseRetriever
+    from bel_core.retrieve.dense import DenseRetriever
 
     dense = hybrid_pipeline.dense
     fresh = DenseRetriever(dense.table, dense.index, dense.spec)  # as from the index cache: no encoder yet

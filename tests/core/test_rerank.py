@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bel_core.calibrate import TemperatureBucketCalibrator
+from bel_core.calibrate.scores import TemperatureBucketCalibrator
 from bel_core.errors import ModelUnavailableError
-from bel_core.rerank import CrossEncoderReranker, mention_context, serialize_left, serialize_right
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, mention_context, serialize_left, serialize_right
 from bel_core.types import Candidate, Mention
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bel_core.retrieve import AliasTable, TfidfRetriever, balanced_chunks, top_concepts
+from bel_core.retrieve.tfidf import AliasTable, TfidfRetriever, balanced_chunks, top_concepts
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_no_shared_ngram_returns_nothing_and_batches_align(tfidf):
 
 
 def test_many_chunks_in_parallel_match_one_query_at_a_time(tfidf, monkeypatch):
-    from bel_core import retrieve
+    from bel_core.retrieve import tfidf as retrieve
 
     queries = ["seizures", "obese", "ASD", "qqxzqq", "headache", "autism", "seizure disorder"]
     one_by_one = [tfidf.retrieve([q], 4)[0] for q in queries]

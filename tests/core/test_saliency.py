@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from bel_core.errors import ModelUnavailableError
-from bel_core.rerank import CrossEncoderReranker, serialize_left, serialize_right
-from bel_core.saliency import Saliency, WordAttribution, explain_generation, explain_pair, merge_words, pair_texts
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right
+from bel_core.explain.saliency import Saliency, WordAttribution, explain_generation, explain_pair, merge_words, pair_texts
 from bel_core.types import Concept, Document, Mention
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 from tests.core.tiny_generators import save_tiny_bart, save_tiny_gpt2, save_tiny_llama

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bel_core import link_calibration
-from bel_core.augment import AliasExtension, exact_first
+from bel_core.calibrate import lists as link_calibration
+from bel_core.retrieve.priors import AliasExtension, exact_first
 from bel_core.training.corpus import LabelledSplit, load_split, split_gold, synthetic_split
 from bel_core.training.train_linker import TrainLinkerConfig, _Clock, _pairs_budget
 from bel_core.types import Candidate

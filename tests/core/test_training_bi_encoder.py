@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.dense import load_encoder, resolve_encoder
+from bel_core.retrieve.dense import load_encoder, resolve_encoder
 from bel_core.training.bi_encoder import _batches, finetune_bi_encoder, synonym_pairs
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.rerank import CrossEncoderReranker, serialize_left, serialize_right
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right
 from bel_core.training.cross_encoder import CrossEncoderTrainConfig, train_cross_encoder
 from bel_core.training.pairs import PairExample
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bel_core.documents import parse_pubtator
-from bel_core.rerank import serialize_left, serialize_right
+from bel_core.formats.documents import parse_pubtator
+from bel_core.rerank.cross_encoder import serialize_left, serialize_right
 from bel_core.training.metrics import pair_metrics
 from bel_core.training.pairs import GoldMention, build_pairs, gold_mentions_from_pubtator, split_by_document
 from bel_core.types import Candidate, Mention

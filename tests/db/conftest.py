@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.types import Document
-from db import services
+from usecases import services
 from db.engine import make_engine, make_session_factory, upgrade
 from tests.fakes import FakeLinker
 

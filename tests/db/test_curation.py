@@ -9,10 +9,14 @@ from sqlalchemy import select, text
 
 from bel_core.errors import DecisionError
 from bel_core.types import Decision, DecisionStatus, Document
-from db import assignments, curation, decisions, repository, services
-from db.decisions import ConcurrentDecisionError
+from db import repository
+from usecases import assignments
+from usecases import curation
+from usecases import decisions
+from usecases import services
+from usecases.decisions import ConcurrentDecisionError
 from db.models import DecisionRow, Role
-from db.queue import QueueFilters, near_duplicates, review_queue
+from usecases.queue import QueueFilters, near_duplicates, review_queue
 
 SEIZURES = ("doc1", 12, 20)
 SMALL_HEAD = ("doc1", 27, 37)

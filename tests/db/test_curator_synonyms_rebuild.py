@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from bel_core.config import KBConfig, RetrievalConfig, Settings
-from bel_core.kb import KnowledgeBase
-from bel_core.linker_factory import SynonymExtension
-from bel_core.pipeline import LinkingPipeline
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.linking.builder import SynonymExtension
+from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.types import Concept, Mention, MentionOrigin
-from db import kb_extension
-from db.cli import main
+from usecases import kb_extension
+from cli import main
 from tests.fakes import FakeLinker
 
 HEADACHE, MICROCEPHALY = "HP:0002315", "HP:0000252"

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bel_core.types import DecisionStatus, MentionOrigin
-from db import services
+from usecases import services
 from db.engine import open_store, upgrade
 from db.models import Base, DecisionRow, MentionRow
 

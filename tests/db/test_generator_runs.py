@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bel_core.types import Document
-from db import queries, repository, services
-from db.queue import QueueFilters, review_queue
+from db import queries, repository
+from usecases import services
+from usecases.queue import QueueFilters, review_queue
 from tests.db.conftest import TEXT
 from tests.fakes import FakeGenerator
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bel_core.documents import ParsedInput
+from bel_core.formats.documents import ParsedInput
 from bel_core.formats import iter_inputs, read_any, read_pubtator
-from bel_core.kb import KnowledgeBase
-from bel_core.kb_diff import kb_diff
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.kb.diff import kb_diff
 from bel_core.types import Concept, Document, LinkResult, Mention
 from db import repository
-from db.interchange import EXPORT_FORMATS, decisions_affected, gold_files, import_inputs, write_gold
+from usecases.interchange import EXPORT_FORMATS, decisions_affected, gold_files, import_inputs, write_gold
 from tests.conftest import FIXTURES, SHARED_DATA
 
 PUBTATOR = (

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import registry
+from usecases import registry
 from db.models import ModelStatus, ModelVersionRow
 
 

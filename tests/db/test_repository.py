@@ -9,7 +9,7 @@ import pytest
 from bel_core.errors import DecisionError, InputFormatError
 from bel_core.types import Candidate, Decision, DecisionStatus, Document, LinkResult, Mention, MentionOrigin
 from db import repository
-from db.queue import review_queue
+from usecases.queue import review_queue
 
 
 def _candidate(concept_id: str, raw: float, calibrated: float | None) -> Candidate:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bel_core.saliency import Saliency, WordAttribution
-from db import saliency_cache
+from bel_core.explain.saliency import Saliency, WordAttribution
+from usecases import saliency_cache
 from db.models import SaliencyCacheRow
-from db.saliency_cache import SaliencyKey
+from usecases.saliency_cache import SaliencyKey
 
 
 def _saliency(score: float) -> Saliency:

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from bel_core.errors import DecisionError, InputFormatError, UnknownConceptError
 from bel_core.types import DecisionStatus, Mention, MentionOrigin
-from db import repository, services
+from db import repository
+from usecases import services
 from db.models import CandidateRow, DecisionRow, DocumentRow, LinkRunRow, MentionRow
 
 SEIZURES = ("doc1", 12, 20)

@@ -9,8 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bel_core.types import Decision, DecisionStatus
-from db import agreement, auth, kb_extension, quality, services
-from db.agreement import AgreementPair
+from bel_core.linking import agreement
+from usecases import auth
+from usecases import kb_extension
+from usecases import quality
+from usecases import services
+from bel_core.linking.agreement import AgreementPair
 from db.models import Role, UserRow
 
 ASD = ("doc1", 39, 42)
@@ -101,7 +105,7 @@ def test_quality_figures_from_decisions(factory, linker, ingested):
 def test_cli_creates_the_first_admin_without_a_default_password(tmp_path, monkeypatch, capsys):
     import io
 
-    from db.cli import main
+    from cli import main
     from db.engine import open_store
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

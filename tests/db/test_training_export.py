@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.errors import UnknownConceptError
-from bel_core.kb import KnowledgeBase
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept, DecisionStatus, Document
-from db import services
-from db.training_export import (
+from usecases import services
+from usecases.training_export import (
     TRAINING_FORMATS,
     TrainingConfig,
     build_rows,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bel_core.config import Settings
-from bel_core.documents import document_from_text, parse_upload
-from bel_core.evaluate import score_link_results
+from bel_core.formats.documents import document_from_text, parse_upload
+from bel_core.linking.evaluate import score_link_results
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "documents"
@@ -21,7 +21,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "documents"
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory):
-    from bel_core.pipeline import LinkingPipeline
+    from bel_core.linking.pipeline import LinkingPipeline
 
     data_dir = tmp_path_factory.mktemp("fresh-data")
     settings = Settings.load(env={"BEL_DATA_DIR": str(data_dir)})
@@ -61,7 +61,7 @@ def test_detection_and_linking_on_a_pasted_note(pipeline):
 
 
 def test_the_shipped_generator_serves_the_embedded_kb(pipeline):
-    from bel_core.generator_factory import SHIPPED_GENERATOR_DIR, generator_dir, load_generator_linker
+    from bel_core.generate.factory import SHIPPED_GENERATOR_DIR, generator_dir, load_generator_linker
 
     settings = Settings.load(env={})
     assert generator_dir(settings) == SHIPPED_GENERATOR_DIR

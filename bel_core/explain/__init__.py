@@ -1,0 +1,1 @@
+"""Explanations: word attributions (captum Integrated Gradients) for the scores a curator sees."""

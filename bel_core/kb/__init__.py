@@ -1,0 +1,1 @@
+"""Knowledge bases: concepts with names, synonyms, types, parents and alternate ids; loaders for OBO, MEDIC, TSV, UMLS RRF and project JSONL; the SQLite search index for large KBs; KB version diffs."""

@@ -1,0 +1,1 @@
+"""The linker: options, the pipeline (detect, retrieve, rerank, calibrate, memory), its builder from settings or a model directory, abbreviations, document memory, model comparison, evaluation and curator agreement."""

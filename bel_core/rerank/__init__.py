@@ -1,0 +1,1 @@
+"""Reranking: the BASILISK-style cross-encoder that rescores retrieved candidates in context."""

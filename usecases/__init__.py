@@ -1,0 +1,1 @@
+"""Use cases: what a curator or an operator does (ingest, link, decide, curate, export, retrain, manage accounts). Pages and the CLI both call these; each runs inside a transaction the caller owns, over the store in ``db``."""
