@@ -4,17 +4,24 @@ Run with ``streamlit run app.py``. Configuration comes from ``BEL_CONFIG`` (a TO
 and ``BEL_*`` environment variables, read once by ``pages/components/resources.py``.
 With ``auth_required = true`` the only page until a curator logs in is the account
 (login) page; the pages each role sees are listed here.
+
+Users never see a traceback: an unexpected error is logged with a short reference id and
+the page shows only that id (``client.showErrorDetails = "none"`` covers what escapes
+here). Serving beyond this machine without logins is refused: with ``auth_required =
+false`` everyone who can reach the port is an admin.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import secrets
 
 import streamlit as st
 
 from bel_core.errors import BelError
 from db.models import Role
-from pages.components.auth_gate import current_user
+from pages.components.auth_gate import current_user, routed
 from pages.components.resources import get_settings
 from pages.components.widgets import md
 
@@ -24,7 +31,29 @@ logger = logging.getLogger("bel_curator.app")
 
 st.set_page_config(page_title="BEL Curator", layout="wide")
 
+
+def _loopback(address: str) -> bool:
+    """True for addresses only this machine can reach ("" means every interface)."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name or ""
+        return False
+
+
 settings = get_settings()
+address = str(st.get_option("server.address") or "")
+if not settings.auth_required and not _loopback(address):
+    logger.error("refusing to serve on %r without logins (auth_required = false)", address)
+    st.error(
+        f"This server listens on {md(address) if address else 'every network interface'}, but logins are "
+        "off: anyone who can reach it would act as an admin. Serve on 127.0.0.1 (`server.address` in "
+        "`.streamlit/config.toml`, the default), or turn logins on: create an admin with "
+        "`bel user add NAME --role admin`, then set `auth_required = true` in the `BEL_CONFIG` file "
+        "(or `BEL_AUTH_REQUIRED=1`) and restart."
+    )
+    st.stop()
 user = current_user(settings)
 # With logins on, the account page is always listed: the page a curator logs in on stays
 # valid after the login, instead of vanishing from under them.
@@ -49,9 +78,17 @@ if user is not None:
 navigation = st.navigation(pages)
 
 try:
-    navigation.run()
+    with routed():
+        navigation.run()
 except BelError as error:
     # Pages handle the errors they expect; anything from bel_core/db that slips through is
     # still a user-facing condition (its message says what to fix), not a crash.
     logger.warning("unhandled %s on page %s: %s", type(error).__name__, navigation.title, error)
     st.error(md(error))
+except Exception:  # st.stop / st.rerun are BaseExceptions and pass through
+    reference = secrets.token_hex(4)
+    logger.exception("error %s on page %s", reference, navigation.title)
+    st.error(
+        f"Something went wrong on this page (reference {reference}). Nothing was lost; reload the page to "
+        "try again, and give the reference to whoever runs the server: the details are in its log."
+    )

@@ -35,6 +35,16 @@ TOML layout (every key optional)::
     [detection]
     min_chars = 3
 
+    [auth]                            # login throttling (with auth_required = true)
+    free_failures = 3                 # failed logins in a row before each further try must wait
+    delay_s = 2.0                     # that wait; it doubles with each further failure
+    max_delay_s = 60.0
+    lock_failures = 10                # failed logins in a row that lock the account for lock_s
+    lock_s = 900
+    client_free_failures = 10         # the same, counted per client address over all accounts
+    client_lock_failures = 30
+    window_s = 3600                   # failures older than this (or before a success) are forgotten
+
     [saliency]                        # "why this score" heat maps (Integrated Gradients)
     fast_steps = 8                    # interactive on CPU
     precise_steps = 32                # smaller convergence delta, about 4x the time
@@ -48,6 +58,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from bel_core.errors import ConfigError
 
@@ -152,6 +163,43 @@ class SaliencyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """Login throttling: a growing wait after a few failed logins, then a temporary lock.
+
+    Failures are counted per account and per client address (every session of a browser
+    counts together); only failed password checks count, not tries refused while waiting.
+    """
+
+    free_failures: int = 3
+    delay_s: float = 2.0
+    max_delay_s: float = 60.0
+    lock_failures: int = 10
+    lock_s: int = 900
+    client_free_failures: int = 10
+    client_lock_failures: int = 30
+    window_s: int = 3600
+
+    def __post_init__(self) -> None:
+        for free, lock, who in (
+            (self.free_failures, self.lock_failures, ""),
+            (self.client_free_failures, self.client_lock_failures, "client_"),
+        ):
+            if not 0 <= free <= lock or lock < 1:
+                raise ConfigError(
+                    f"auth.{who}free_failures/{who}lock_failures must satisfy 0 <= free <= lock and lock >= 1, "
+                    f"got {free}/{lock}"
+                )
+        if not 0 <= self.delay_s <= self.max_delay_s:
+            raise ConfigError(
+                f"auth.delay_s/max_delay_s must satisfy 0 <= delay <= max, got {self.delay_s}/{self.max_delay_s}"
+            )
+        if self.lock_s < 1 or self.window_s < self.lock_s:
+            raise ConfigError(
+                f"auth.lock_s/window_s must satisfy 1 <= lock_s <= window_s, got {self.lock_s}/{self.window_s}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the app, the CLI and the engine need to know, in one place."""
 
@@ -169,6 +217,7 @@ class Settings:
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     def __post_init__(self) -> None:
         for name in ("blind_fraction", "double_fraction"):
@@ -186,6 +235,12 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite:///{self.resolved_data_dir / 'bel.db'}"
+
+    @property
+    def display_db_url(self) -> str:
+        """The database URL without user, password or query parameters (which may hold secrets)."""
+        parts = urlsplit(self.resolved_db_url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
     @property
     def cache_dir(self) -> Path:

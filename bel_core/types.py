@@ -1,6 +1,7 @@
 """Typed records that flow between the linking stages.
 
-Document -> Mention -> LinkResult (ranked Candidates) -> Decision.
+Document -> Mention -> LinkResult (ranked Candidates) -> Decision; plus the two shapes every
+layer shares, ``MentionKey`` and the ``Progress`` callback.
 
 Every record is a frozen, slotted dataclass: stages never mutate what they receive, and
 the records are safe to cache and to share between Streamlit sessions. Offsets are
@@ -9,9 +10,13 @@ always character offsets into ``Document.text``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+MentionKey = tuple[str, int, int]  # (doc_id, start, end): identifies a mention in every layer
+Progress = Callable[[str, int, int], None]  # progress(stage, done, total), for the UI's bars and the CLI's logs
 
 
 class DecisionStatus(StrEnum):
@@ -24,6 +29,7 @@ class DecisionStatus(StrEnum):
     NOT_ENTITY = "not_entity"  # the span is not an entity of interest at all
     SKIPPED = "skipped"  # looked at, deferred
     NEEDS_CONTEXT = "needs_context"  # deferred: the text around the mention does not settle it
+    UNDECIDED = "undecided"  # an undo back to no verdict at all: the mention is open again
 
     @property
     def links_concept(self) -> bool:
@@ -81,7 +87,7 @@ class Mention:
             )
 
     @property
-    def key(self) -> tuple[str, int, int]:
+    def key(self) -> MentionKey:
         """Identity of a mention: (doc_id, start, end)."""
         return (self.doc_id, self.start, self.end)
 
@@ -170,6 +176,6 @@ class Decision:
             raise ValueError(f"A {self.status.value} decision carries no concept ids, got {self.concept_ids}")
 
     @property
-    def mention_key(self) -> tuple[str, int, int]:
+    def mention_key(self) -> MentionKey:
         """The (doc_id, start, end) of the decided mention."""
         return (self.doc_id, self.start, self.end)

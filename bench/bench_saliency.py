@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
 from bel_core.kb.loaders import load_medic  # noqa: E402
 from bel_core.runtime.model_dir import MANIFEST, component_path, read_manifest  # noqa: E402

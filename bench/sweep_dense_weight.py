@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_retrieval import DATA, build  # noqa: E402
 
-from bel_core.formats.documents import parse_pubtator  # noqa: E402
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.loaders import load_medic, load_obo  # noqa: E402
 from bel_core.linking.pipeline import fuse  # noqa: E402
 from bel_core.types import Mention  # noqa: E402

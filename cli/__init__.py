@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bel_core.errors import BelError
-from cli import explain, kb, linking, models, store, train, users
+from cli import annotate, db, explain, kb, linking, models, serve, store, train, users
 
 logger = logging.getLogger("bel")
 
 # Each command group registers its subcommands; add a module here to add a group.
-COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, store, train, users, kb, models, explain)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (linking, annotate, store, train, users, kb, models, explain, db, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bel_core.config import Settings
-from bel_core.formats.documents import InputProblem, ParsedInput, parse_upload
-from bel_core.types import Document, LinkResult, Mention
+from bel_core.formats.documents import ParsedInput
+from bel_core.formats.inputs import read_any
+from bel_core.types import LinkResult, Mention
 
 if TYPE_CHECKING:
     from bel_core.linking.pipeline import LinkingPipeline
@@ -71,20 +72,11 @@ def load_pipeline(settings: Settings) -> LinkingPipeline:
 
 
 def read_inputs(paths: Sequence[str], max_bytes: int) -> ParsedInput:
-    """Parse text/PubTator files, printing every bad line (file, line) as a warning on stderr."""
-    documents: list[Document] = []
-    mentions: list[Mention] = []
-    problems: list[InputProblem] = []
-    for path in paths:
-        p = Path(path)
-        parsed = parse_upload(p.name, p.read_bytes(), max_bytes=max_bytes)
-        documents += parsed.documents
-        mentions += parsed.mentions
-        problems += parsed.problems
-    for problem in problems:
-        where = f"{problem.filename}, line {problem.line}" if problem.line else problem.filename
-        print(f"warning: {where}: {problem.message}", file=sys.stderr)
-    return ParsedInput(tuple(documents), tuple(mentions), tuple(problems))
+    """Parse files in any format ``read_any`` knows, printing every bad line (file, line) as a warning on stderr."""
+    parsed = read_any([(Path(path).name, Path(path).read_bytes()) for path in paths], max_bytes=max_bytes)
+    for problem in parsed.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return parsed
 
 
 def comma_list(value: str | None) -> tuple[str, ...]:

@@ -163,7 +163,7 @@ def _link_corpus_generator(args: argparse.Namespace) -> int:
         linker.options = replace(linker.options, constrained=False)
     mentions = filter_types(parsed.mentions, args.types)
     started = time.perf_counter()
-    results = linker.link(mentions, {d.doc_id: d for d in parsed.documents})
+    results = linker.link(mentions, documents={d.doc_id: d for d in parsed.documents})
     elapsed = time.perf_counter() - started
     write_predictions(results, args.out)
     rate = len(results) / elapsed if elapsed > 0 else float("inf")

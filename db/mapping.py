@@ -11,10 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from bel_core.types import Candidate, Decision, LinkResult, Mention
+from bel_core.types import Candidate, Decision, LinkResult, Mention, MentionKey
 from db.models import CandidateRow, DecisionRow, MentionRow, utcnow
-
-MentionKey = tuple[str, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +26,8 @@ class DecisionContext:
         suggestions_hidden: blind review: no candidates or scores were shown.
         undoes_id: this decision takes back decision ``undoes_id`` (an undo).
         adjudicated: an adjudicator's resolution of a disagreement; it becomes gold.
+        given_ids: imported gold: the ids as the file wrote them (``concept_ids`` are
+            their primary ids); None for a curator's decision.
     """
 
     link_run_id: int | None = None
@@ -36,6 +36,7 @@ class DecisionContext:
     suggestions_hidden: bool = False
     undoes_id: int | None = None
     adjudicated: bool = False
+    given_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ def decision_row(decision: Decision, *, mention_id: int, context: DecisionContex
         suggestions_hidden=context.suggestions_hidden,
         undoes_id=context.undoes_id,
         adjudicated=context.adjudicated,
+        given_ids=None if context.given_ids is None else list(context.given_ids),
     )
 
 
@@ -168,6 +170,12 @@ def to_decision(row: DecisionRow, key: MentionKey) -> Decision:
 def to_stored_decision(row: DecisionRow, key: MentionKey) -> StoredDecision:
     """A stored decision with its id and context."""
     context = DecisionContext(
-        row.link_run_id, row.kb_version, row.model_version, row.suggestions_hidden, row.undoes_id, row.adjudicated
+        row.link_run_id,
+        row.kb_version,
+        row.model_version,
+        row.suggestions_hidden,
+        row.undoes_id,
+        row.adjudicated,
+        None if row.given_ids is None else tuple(row.given_ids),
     )
     return StoredDecision(row.id, to_decision(row, key), context)

@@ -4,8 +4,9 @@ Machine output (``link_runs``, ``candidates``) and human verdicts (``decisions``
 share a table, so re-running the linker can never overwrite what a curator decided.
 The team side (``users``, ``assignments``) and the curators' KB additions
 (``kb_synonyms``) have their own tables too.
-``decisions`` is append-only: the migration installs SQLite triggers that abort any
-UPDATE or DELETE on it, and queries take the row with the highest id per mention.
+``decisions`` is append-only: the migrations install triggers (SQLite and PostgreSQL,
+``db/migrations/append_only.py``) that refuse any UPDATE, DELETE, REPLACE, upsert or
+TRUNCATE on it, and queries take the row with the highest id per mention.
 
 This module only declares tables; ``db/repository.py`` maps rows to ``bel_core.types``.
 The schema is built by the Alembic migrations, never by ``create_all`` in production.
@@ -125,7 +126,7 @@ class DocumentRow(Base):
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(255))
     title_end: Mapped[int]
-    text_sha256: Mapped[str] = mapped_column(String(64))
+    text_sha256: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -228,6 +229,8 @@ class DecisionRow(Base):
     suggestions_hidden: Mapped[bool] = mapped_column(default=False)
     undoes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     adjudicated: Mapped[bool] = mapped_column(default=False)
+    # Imported gold: the ids as the file wrote them; concept_ids holds their primary ids.
+    given_ids: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class UserRow(Base):
@@ -332,3 +335,15 @@ class SaliencyCacheRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LoginAttemptRow(Base):
+    """One login attempt, kept as the audit log and counted for throttling (``usecases.auth``)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_name: Mapped[str] = mapped_column(String(255), index=True)  # as typed, truncated
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # usecases.auth.LoginOutcome values

@@ -15,20 +15,20 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from bel_core.errors import DecisionError
+from bel_core.errors import DecisionError, DocumentNotFoundError
 from bel_core.types import DecisionStatus, LinkResult
 from db.mapping import MentionKey, to_candidate, to_mention
 from db.models import CandidateRow, DecisionRow, DocumentRow, LinkRunRow, MentionRow
 
 # Verdicts that defer the mention instead of settling it: not progress, never gold.
-OPEN_STATUSES = frozenset({DecisionStatus.SKIPPED, DecisionStatus.NEEDS_CONTEXT})
+OPEN_STATUSES = frozenset({DecisionStatus.SKIPPED, DecisionStatus.NEEDS_CONTEXT, DecisionStatus.UNDECIDED})
 
 
 def document_row(session: Session, doc_id: str) -> DocumentRow:
-    """The row of document ``doc_id``; DecisionError if it is not stored."""
+    """The row of document ``doc_id``; DocumentNotFoundError if it is not stored."""
     row = session.scalar(select(DocumentRow).where(DocumentRow.doc_id == doc_id))
     if row is None:
-        raise DecisionError(f"Document {doc_id!r} is not stored; import it first")
+        raise DocumentNotFoundError(doc_id)
     return row
 
 

@@ -17,14 +17,14 @@ from pages.components.review_actions import Reviewer
 MAX_SHOWN = 20
 
 settings = get_settings()
-store = get_store()
 user = require_user(settings, Role.ADJUDICATOR)
+store = get_store()
 linker = get_linker()
 rv = Reviewer(store, linker, user)
 
 st.title("Adjudicate", anchor=False)
 if flash := state.pop_flash():
-    st.toast(flash, icon=":material/check_circle:")
+    st.toast(flash, icon=":material/check_circle:")  # escaped by review_actions.perform
 if alert := state.pop_alert():
     st.error(alert[1])
 
@@ -65,8 +65,10 @@ for index, pair in enumerate(pairs[:MAX_SHOWN]):
         st.markdown(widgets.context_html(documents[mention.doc_id], mention), unsafe_allow_html=True)
         columns = st.columns(3, vertical_alignment="center")
         for column, decision, side in ((columns[0], pair.a, "a"), (columns[1], pair.b, "b")):
-            column.markdown(f"**{widgets.md(decision.curator)}**: {widgets.md(describe(decision))}")
-            column.button(f"Take {decision.curator}'s", key=f"take-{index}-{side}", on_click=take, args=(decision,))
+            column.markdown(widgets.md(f"{decision.curator}: {describe(decision)}"))
+            column.button(
+                widgets.md(f"Take {decision.curator}'s"), key=f"take-{index}-{side}", on_click=take, args=(decision,)
+            )
         columns[2].button(
             "Neither: NIL",
             key=f"nil-{index}",

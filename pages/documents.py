@@ -3,40 +3,38 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
 from db import repository
 from pages.components import state
-from pages.components.ingest import (
-    UPLOAD_TYPES,
-    ImportOutcome,
-    import_files,
-    import_text,
-    run_generator,
-    sample_files,
-)
+from pages.components.auth_gate import require_user
+from pages.components.ingest import UPLOAD_TYPES, limit_text, remember, sample_files, show_summary
 from pages.components.resources import built_linker, get_generator, get_linker, get_settings, get_store
 from pages.components.widgets import md
+from usecases.ingest import IngestOptions, ingest_files, ingest_text, rank_with_generator
 
 settings = get_settings()
+require_user(settings)
 store = get_store()
+limit = limit_text(settings.max_upload_bytes)
 
 
-def show_outcome(outcome: ImportOutcome) -> None:
-    """Summarise an import: what was stored, then every skipped line and rejected file."""
-    for report in outcome.reports:
-        if report.already_stored:
-            st.info(md(f"{report.doc_id}: already stored; {report.n_new_mentions} new mention(s) added."))
-        else:
-            st.success(md(f"{report.doc_id}: stored with {report.n_mentions} mention(s), linked and ready to review."))
-    if outcome.n_gold_decisions:
-        st.success(f"Recorded {outcome.n_gold_decisions} decision(s) from the files' concept ids.")
-    for problem in outcome.problems:
-        st.warning(md(problem))
-    for error in outcome.errors:
-        st.error(md(error))
+@contextmanager
+def progress_bar(text: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over documents for ``usecases.ingest``, removed when the import ends."""
+    bar = st.progress(0.0, text=text)
+
+    def progress(done: int, known: int) -> None:
+        bar.progress(min(1.0, done / known) if known else 0.0, text=f"{text} {done:,} / {known:,} documents")
+
+    try:
+        yield progress
+    finally:
+        bar.empty()
 
 
 st.title("Documents", anchor=False)
@@ -50,37 +48,40 @@ paste_tab, upload_tab, sample_tab = st.tabs(["Paste text", "Upload files", "Samp
 with paste_tab:
     with st.form("paste", clear_on_submit=False, border=False):
         text = st.text_area("Document text", height=160, placeholder="Paste an abstract or a clinical note…")
+        st.caption(f"Up to {limit} of text. A text already stored is recognised, not stored twice.")
         doc_id = st.text_input("Document id (optional)", placeholder="e.g. PMID:12345678; blank = derived from text")
         submitted = st.form_submit_button("Add document", type="primary")
     if submitted:
         linker = get_linker()
-        show_outcome(import_text(store, linker, text, doc_id, generator=get_generator(linker)))
+        options = IngestOptions(max_bytes=settings.max_upload_bytes)
+        remember(ingest_text(store, linker, text, options=options, doc_id=doc_id, generator=get_generator(linker)))
 
 with upload_tab:
     uploads = st.file_uploader(
-        "Plain text (.txt, one document per file) or PubTator (.pubtator) files",
+        f"PubTator, BioC XML or JSON, BigBio, brat (.txt with its .ann), GSC+, plain text, or a zip of them; "
+        f"up to {limit} per file",
         type=list(UPLOAD_TYPES),
         accept_multiple_files=True,
-        # The uploader counts megabytes; parse_upload re-checks the exact byte limit.
+        # The uploader counts megabytes; the import re-checks the exact byte limit.
         max_upload_size=max(1, math.ceil(settings.max_upload_bytes / 1_000_000)),
     )
+    st.caption(f"Limit: {limit} per file (and per file inside a zip).")
     as_gold = st.checkbox(
-        "Record the PubTator concept ids as decisions (import a curated corpus)",
+        "Record the files' concept ids as decisions (import a curated corpus)",
         help="Off: the files' spans are imported and linked, and their ids are only shown as hints.",
+    )
+    skip_bad = st.checkbox(
+        "Store without the bad spans",
+        help="Off: a file with a span that does not match its text (or another bad line) is refused whole.",
     )
     if st.button("Import uploaded files", type="primary", disabled=not uploads):
         files = [(f.name, f.getvalue()) for f in uploads]
         linker = get_linker()
-        show_outcome(
-            import_files(
-                store,
-                linker,
-                files,
-                max_bytes=settings.max_upload_bytes,
-                gold_curator=settings.curator if as_gold else None,
-                generator=get_generator(linker),
+        options = IngestOptions(max_bytes=settings.max_upload_bytes, as_gold=as_gold, skip_bad_spans=skip_bad)
+        with progress_bar("Importing") as progress:
+            remember(
+                ingest_files(store, linker, files, options=options, generator=get_generator(linker), progress=progress)
             )
-        )
 
 with sample_tab:
     samples = sample_files(settings.sample_documents_dir)
@@ -91,9 +92,13 @@ with sample_tab:
     if st.button("Load sample documents", disabled=not samples):
         files = [(p.name, p.read_bytes()) for p in samples]
         linker = get_linker()
-        show_outcome(
-            import_files(store, linker, files, max_bytes=settings.max_upload_bytes, generator=get_generator(linker))
-        )
+        options = IngestOptions(max_bytes=settings.max_upload_bytes)
+        with progress_bar("Loading the samples") as progress:
+            remember(
+                ingest_files(store, linker, files, options=options, generator=get_generator(linker), progress=progress)
+            )
+
+show_summary()
 
 with store() as session:
     summaries = repository.list_documents(session)
@@ -144,7 +149,7 @@ with list_slot:
         )
         if st.button("Rank them with the generator too", icon=":material/call_split:"):
             with st.spinner("Running the generative linker…"):
-                errors = run_generator(store, generator, missing)
+                errors = rank_with_generator(store, generator, missing)
             for error in errors:
                 st.error(md(error))
             if not errors:

@@ -1,58 +1,52 @@
-"""Export: counts of what has been curated, a preview, the gold file, and the curators' KB extension."""
+"""Export: counts of what has been curated, a preview, the gold in every format, and the KB extension.
+
+What a user sees and downloads is ``usecases.export``'s: a curator never gets another
+curator's independent verdicts (double annotation) through this page.
+"""
 
 from __future__ import annotations
-
-from collections import Counter
-from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from db import repository
-from usecases import kb_extension
-from usecases import services
-from pages.components.resources import get_store
+from pages.components.auth_gate import require_user
+from pages.components.resources import get_settings, get_store
 from pages.components.widgets import STATUS_LABELS
+from usecases import export, kb_extension
 
-ExportFormat = Literal["jsonl", "pubtator"]
-FORMATS: dict[ExportFormat, tuple[str, str, str]] = {
-    # format: (label, file name, MIME type)
-    "jsonl": ("JSON Lines gold (one decision per line)", "bel_gold.jsonl", "application/jsonl"),
-    "pubtator": ("PubTator (linked and NIL mentions)", "bel_gold.pubtator", "text/plain"),
-}
 PREVIEW_LINES = 20
 
+settings = get_settings()
+user = require_user(settings)
 store = get_store()
 
 st.title("Export", anchor=False)
 
+fmt = st.selectbox("Format", export.EXPORT_FORMATS, format_func=lambda f: export.FORMATS[f].label)
+normalized = st.checkbox(
+    "Normalized ids",
+    help="Write the KB's primary ids. Off: imported gold keeps the ids its file gave "
+    "(alternate ids, ids the KB lacks).",
+)
 with store() as session:
-    summaries = repository.list_documents(session)
-    latest = repository.latest_decisions(session)
+    documents, records = export.gold_records(session, user, normalized=normalized)
+    synonyms = kb_extension.extension_jsonl(session)
+    extension_version = kb_extension.extension_version(session)
+if not export.sees_everyone(user):
+    st.caption("Double-annotated documents show your own and adjudicated decisions only.")
 
-by_status = Counter(decision.status for decision in latest.values())
-n_mentions = sum(d.n_mentions for d in summaries)
-n_decided = sum(d.n_decided for d in summaries)
-
-docs_col, mentions_col, decided_col = st.columns(3)
-docs_col.metric("Documents", len(summaries))
-mentions_col.metric("Mentions", n_mentions)
-decided_col.metric("Decided", n_decided)
+counts = export.status_counts(records)
+docs_col, decided_col = st.columns(2)
+docs_col.metric("Documents with gold", len(documents))
+decided_col.metric("Gold decisions", len(records))
 st.dataframe(
     pd.DataFrame(
-        {"status": [STATUS_LABELS[s] for s in DecisionStatus], "mentions": [by_status[s] for s in DecisionStatus]}
+        {"status": [STATUS_LABELS[s] for s in DecisionStatus], "mentions": [counts[s.value] for s in DecisionStatus]}
     ),
     hide_index=True,
     width=480,
 )
-
-fmt: ExportFormat = st.radio("Format", list(FORMATS), format_func=lambda f: FORMATS[f][0], horizontal=True)
-label, file_name, mime = FORMATS[fmt]
-with store() as session:
-    exported = services.export_gold(session, fmt)
-    synonyms = kb_extension.extension_jsonl(session)
-    extension_version = kb_extension.extension_version(session)
 
 with st.sidebar:
     # Shown whatever the gold state: synonyms can exist before any verdict is exported.
@@ -62,14 +56,23 @@ with st.sidebar:
             "Download KB extension (JSONL)", synonyms, file_name="bel_kb_extension.jsonl", mime="application/jsonl"
         )
 
-if not exported.strip():
+if not records:
     st.info("Nothing to export yet: decide some mentions on the Review page first.")
     st.stop()
 
-lines = exported.splitlines()
-st.caption(f"Preview: first {min(PREVIEW_LINES, len(lines))} of {len(lines)} lines")
-# st.code shows the text verbatim; exported document text is never rendered as HTML.
-st.code("\n".join(lines[:PREVIEW_LINES]), language="json" if fmt == "jsonl" else None, wrap_lines=True)
+files = export.render(fmt, documents, records)
+chosen = export.FORMATS[fmt]
+first_name, first = next(iter(files.items()))
+lines = first.splitlines()
+shown = f" of {first_name} ({len(files)} files in the zip)" if len(files) > 1 else ""
+st.caption(f"Preview{shown}: first {min(PREVIEW_LINES, len(lines))} of {len(lines)} lines")
+# st.code shows the text verbatim; exported document text is never rendered as HTML or Markdown.
+st.code("\n".join(lines[:PREVIEW_LINES]), language=None, wrap_lines=True)
 st.download_button(
-    f"Download {file_name}", exported, file_name=file_name, mime=mime, type="primary", icon=":material/download:"
+    f"Download {chosen.file_name}",
+    export.as_download(fmt, files),
+    file_name=chosen.file_name,
+    mime=chosen.mime,
+    type="primary",
+    icon=":material/download:",
 )

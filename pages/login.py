@@ -1,32 +1,40 @@
 """Account (only listed when ``auth_required = true``): log in with name and password (Argon2 hashes), log out.
 
 The check runs in the form's callback, before the app script: a successful login is
-already in session state when the router builds the navigation for that run.
+already in session state when the router builds the navigation for that run. Every
+attempt is recorded and throttled (``usecases.auth.log_in``, limits in ``[auth]``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from usecases import auth
 from pages.components import state
-from pages.components.auth_gate import current_user
+from pages.components.auth_gate import client_address, current_user, require_router
 from pages.components.resources import get_settings, get_store
 from pages.components.widgets import md
+from usecases import auth
 
+require_router()
+settings = get_settings()
 store = get_store()
-user = current_user(get_settings())
+user = current_user(settings)
 
 
 def log_in() -> None:
-    """Check the typed credentials; remember the user, or leave the error for this run."""
-    try:
-        with store.begin() as session:  # begin: a login may upgrade an old hash
-            user = auth.authenticate(session, st.session_state["login-name"], st.session_state["login-password"])
-    except auth.AccountError as e:
-        state.alert("error", md(e))
+    """Check the typed credentials (unless throttled); remember the user, or leave the error for this run."""
+    with store.begin() as session:  # begin: the attempt is recorded, and a login may upgrade an old hash
+        result = auth.log_in(
+            session,
+            st.session_state["login-name"],
+            st.session_state["login-password"],
+            client_address(),
+            settings.auth,
+        )
+    if result.user is None:
+        state.alert("error", md(result.message))
     else:
-        state.set_logged_in(user.name, user.role.value)
+        state.set_logged_in(result.user.name, result.user.role.value)
 
 
 if user is not None:

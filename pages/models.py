@@ -18,14 +18,14 @@ from usecases.retrain import JOB_KIND, launch_retrain
 from pages.components import charts, model_charts
 from pages.components.auth_gate import require_user
 from pages.components.model_charts import VersionView
-from pages.components.resources import get_settings, get_store
+from pages.components.resources import get_settings, get_store, promotion_changed
 from pages.components.widgets import md
 
 POLL_S = 3.0  # how often the job panel re-reads a running job
 
 settings = get_settings()
-store = get_store()
 user = require_user(settings)
+store = get_store()
 can_manage = user.can(Role.ADMIN)
 
 
@@ -122,12 +122,14 @@ if can_manage:
     if promote_col.button("Promote", disabled=picked.status == ModelStatus.PROMOTED.value, type="primary"):
         with store.begin() as session:
             registry.promote(session, picked.version)
+        promotion_changed()
         st.toast(md(f"Promoted {picked.label}; pages load it on their next run"))
         st.rerun()
     rollback_help = "retire the promoted version and promote its parent again"
     if rollback_col.button("Roll back", disabled=not rollback_ok, help=rollback_help):
         with store.begin() as session:
             parent = registry.rollback(session)
+        promotion_changed()
         st.toast(md(f"Rolled back to {parent.version}"))
         st.rerun()
 

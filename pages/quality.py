@@ -13,8 +13,8 @@ from pages.components.auth_gate import require_user
 from pages.components.resources import get_linker, get_settings, get_store
 
 settings = get_settings()
-store = get_store()
 require_user(settings)
+store = get_store()
 linker = get_linker()
 
 with store() as session:

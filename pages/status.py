@@ -10,7 +10,7 @@ from db import repository
 from db.models import Role
 from usecases.queue import review_queue
 from pages.components import charts, state
-from pages.components.auth_gate import current_user
+from pages.components.auth_gate import require_user
 from pages.components.resources import (
     curator_synonyms,
     generator_error,
@@ -23,6 +23,8 @@ from pages.components.resources import (
 from pages.components.widgets import md
 
 settings = get_settings()
+user = require_user(settings)
+is_admin = user.can(Role.ADMIN)
 store = get_store()
 linker = get_linker()
 
@@ -48,8 +50,6 @@ with kb_col:
         + "  \n"
         + md(f"Stored now: {len(stored.pairs)} synonym(s), extension {stored.version}")
     )
-    user = current_user(settings)
-    is_admin = user is not None and user.can(Role.ADMIN)
     if not is_admin:
         st.caption("An admin can rebuild the retriever with the stored synonyms.")
     elif stored.version == linker.extension_version:
@@ -142,7 +142,8 @@ else:
 
 st.subheader("Database", anchor=False)
 db_col, docs_col, mentions_col, decided_col = st.columns([3, 1, 1, 1])
-db_col.markdown(md(settings.resolved_db_url))
+if is_admin:  # where the data lives is for admins only, and never with its credentials
+    db_col.markdown(md(settings.display_db_url))
 docs_col.metric("Documents", len(summaries))
 mentions_col.metric("Mentions", sum(d.n_mentions for d in summaries))
 decided_col.metric("Decided", sum(d.n_decided for d in summaries))

@@ -1,4 +1,4 @@
-"""Team (admins): accounts, assigning documents to curators, double annotation of a fraction."""
+"""Team (admins): accounts, the login audit log, assigning documents to curators, double annotation of a fraction."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from pages.components.resources import get_settings, get_store
 from pages.components.widgets import md
 
 settings = get_settings()
-store = get_store()
 require_user(settings, Role.ADMIN)
+store = get_store()
 
 with store() as session:
     users = auth.list_users(session)
+    attempts = auth.login_audit(session)
     assigned = assignments.assignments(session)
     documents = repository.list_documents(session)
     known = assignments.curator_names(session)
@@ -32,6 +33,27 @@ with accounts_col:
             pd.DataFrame({"name": [u.name for u in users], "role": [u.role.value for u in users]}), hide_index=True
         )
     st.caption("Create accounts on the server: `bel user add NAME --role curator|adjudicator|admin`.")
+    st.subheader("Login audit", anchor=False)
+    if attempts:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "time (UTC)": [a.at.strftime("%Y-%m-%d %H:%M:%S") for a in attempts],
+                    "name typed": [a.user_name for a in attempts],
+                    "client": [a.client for a in attempts],
+                    "outcome": [a.outcome.value for a in attempts],
+                }
+            ),
+            hide_index=True,
+            height=240,
+        )
+        st.caption(
+            f"The newest {len(attempts)} attempts. Throttling (`[auth]` settings): a wait after "
+            f"{settings.auth.free_failures} failed logins in a row, a {settings.auth.lock_s // 60} min lock after "
+            f"{settings.auth.lock_failures}."
+        )
+    else:
+        st.caption("No login attempts yet.")
 
 with assign_col:
     st.subheader("Assign documents", anchor=False)

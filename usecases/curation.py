@@ -13,20 +13,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bel_core.errors import BelError, DecisionError
+from bel_core.errors import DecisionError, PermissionDeniedError
 from bel_core.types import Decision, DecisionStatus
 from db import repository
-from usecases import decisions
-from usecases import services
 from db.mapping import MentionKey, StoredDecision
 from db.models import Role, utcnow
+from usecases import decisions, services
 
 if TYPE_CHECKING:
-    from bel_core.linking.pipeline import Linker
-
-
-class PermissionDeniedError(BelError):
-    """The account's role does not allow the action."""
+    from bel_core.linking.protocols import Linker
 
 
 def kept_concepts(session: Session, key: MentionKey, view: decisions.Perspective) -> tuple[str, ...]:
@@ -91,8 +86,8 @@ def undo(session: Session, key: MentionKey, *, curator: str, expected_latest_dec
     """Take back the latest verdict on ``key`` by appending a decision that restores the one before.
 
     Nothing is deleted: the restoring row copies the earlier verdict and names the undone
-    one in ``undoes_id``. Undoing the only verdict returns the mention to the queue as
-    SKIPPED (there is no "undecided" row to restore).
+    one in ``undoes_id``. Undoing the only verdict records UNDECIDED: the mention is back
+    in the queue as if never decided.
 
     Raises:
         DecisionError: there is nothing to undo.
@@ -117,7 +112,7 @@ def _restoring_decision(
 ) -> Decision:
     if restored is None:
         return Decision(
-            *key, DecisionStatus.SKIPPED, curator=curator, decided_at=utcnow(), note=f"undo of #{undone.id}"
+            *key, DecisionStatus.UNDECIDED, curator=curator, decided_at=utcnow(), note=f"undo of #{undone.id}"
         )
     old = restored.decision
     return Decision(

@@ -1,10 +1,10 @@
 """Decision records with their ids: history, whose decisions a curator sees, optimistic concurrency, undo.
 
 Two curators may open the same mention at once. Each page remembers the id of the latest
-decision it showed; ``add_checked_decision`` appends the new verdict and then, holding
-SQLite's write lock (taken by the INSERT), checks that no other decision arrived in
-between. If one did, it raises ``ConcurrentDecisionError`` carrying that decision, and
-the caller's rollback removes the new row: nothing is overwritten silently.
+decision it showed; ``add_checked_decision`` locks the mention's row, checks that no other
+decision arrived since, and only then appends the new verdict. If one did arrive, it raises
+``ConcurrentDecisionError`` carrying that decision and stores nothing: nothing is
+overwritten silently, on SQLite or PostgreSQL.
 
 Double annotation: on a document assigned to two or more curators, each assignee sees
 only their own decisions (independent judgements); everyone else, and every other
@@ -17,32 +17,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bel_core.errors import BelError
+from bel_core.errors import ConcurrentDecisionError
 from bel_core.types import Decision
 from db import queries
+from db.engine import queue_for_write
 from db.mapping import DecisionContext, MentionKey, StoredDecision, to_stored_decision
 from db.models import AssignmentRow, DecisionRow, DocumentRow, MentionRow
 from db.repository import add_decision
-
-
-class ConcurrentDecisionError(BelError):
-    """Someone else decided the mention after the curator opened it; nothing was stored.
-
-    Attributes:
-        latest: the decision that arrived first, to show to the curator.
-    """
-
-    def __init__(self, latest: StoredDecision) -> None:
-        d = latest.decision
-        ids = f" ({', '.join(d.concept_ids)})" if d.concept_ids else ""
-        super().__init__(
-            f"{d.curator} decided this mention meanwhile: {d.status.value}{ids}. "
-            "Your verdict was not stored; look at theirs and decide again if you disagree."
-        )
-        self.latest = latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,27 +109,37 @@ def add_checked_decision(
 ) -> int:
     """Append ``decision`` only if the latest decision ``view`` counts is still ``expected_latest_id``.
 
-    The check runs after the INSERT, which holds SQLite's write lock until the caller
-    commits, so a decision committed by another session before ours is always seen, and
-    one committed after ours will see ours.
+    Check and append run under a lock on the mention's row, held until the caller's
+    transaction ends, so two curators deciding one mention are serialised: the second
+    waits, then sees the first one's decision (PostgreSQL's READ COMMITTED gives each
+    statement a fresh snapshot; SQLite's lock is the database's write lock, taken before
+    the check reads anything).
 
     Returns:
         The new decision's id.
 
     Raises:
-        ConcurrentDecisionError: another decision arrived since the curator looked; the
-            caller's rollback removes the one just inserted.
+        ConcurrentDecisionError: another decision arrived since the curator looked;
+            nothing was stored.
     """
-    new_id = add_decision(session, decision, context=context)
     mention_id = queries.mention_id(session, decision.mention_key)
-    query = select(func.max(DecisionRow.id)).where(DecisionRow.mention_id == mention_id, DecisionRow.id != new_id)
+    _lock_mention(session, mention_id)
+    query = select(func.max(DecisionRow.id)).where(DecisionRow.mention_id == mention_id)
     if view.own_only(decision.doc_id):
         query = query.where(DecisionRow.curator == view.curator)
     latest_id = session.scalar(query)
     if latest_id != expected_latest_id:
         found = next(d for d in history(session, decision.mention_key) if d.id == latest_id)
         raise ConcurrentDecisionError(found)
-    return new_id
+    return add_decision(session, decision, context=context)
+
+
+def _lock_mention(session: Session, mention_id: int) -> None:
+    # A write that changes nothing: a row lock on PostgreSQL (other rows and the foreign-key
+    # checks of inserts referencing the mention are not blocked), the write lock on SQLite,
+    # which has no row locks and ignores SELECT ... FOR UPDATE (queued for fairly).
+    queue_for_write(session)
+    session.execute(update(MentionRow).where(MentionRow.id == mention_id).values(label=MentionRow.label))
 
 
 def undo_target(decisions: Sequence[StoredDecision]) -> tuple[StoredDecision, StoredDecision | None] | None:

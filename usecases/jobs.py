@@ -16,15 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bel_core.errors import BelError
+from bel_core.errors import JobError
 from db.models import JobStatus, TrainingJobRow, utcnow
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 NEVER_STARTED = timedelta(minutes=5)  # a job still queued this long after creation lost its worker
-
-
-class JobError(BelError):
-    """A job that does not exist or cannot change state as asked."""
 
 
 def create_job(store: sessionmaker[Session], kind: str, params: Mapping[str, Any], created_by: str) -> int:

@@ -25,7 +25,7 @@ from db.mapping import MentionKey
 from db.models import KbSynonymRow
 
 if TYPE_CHECKING:
-    from bel_core.linking.pipeline import Linker
+    from bel_core.linking.protocols import Linker
 
 
 @dataclass(frozen=True, slots=True)

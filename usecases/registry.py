@@ -15,14 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bel_core.errors import BelError
+from bel_core.errors import RegistryError
 from db.models import ModelStatus, ModelVersionRow, utcnow
 
 RETRIEVER = "retriever"  # the retrieve-rerank linker, as ``link_runs.linker`` names it
-
-
-class RegistryError(BelError):
-    """A registry operation that cannot be done (unknown version, nothing to roll back to)."""
 
 
 def register_version(

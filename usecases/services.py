@@ -1,9 +1,9 @@
-"""Use cases of the curation store: ingest and link documents, record decisions, export gold.
+"""Use cases of the curation store: store and link documents, record decisions, import gold decisions.
 
 Each function is one unit of work for the caller's transaction
 (``with factory.begin() as session: services.decide(session, ...)``): everything is
 validated before anything is written, and on an error the caller's rollback leaves the
-store as it was. The linker arrives as an object satisfying ``bel_core.linking.pipeline.Linker``,
+store as it was. The linker arrives as an object satisfying ``bel_core.linking.protocols.Linker``,
 so this module never imports a model library.
 """
 
@@ -13,26 +13,23 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.orm import Session
 
-from bel_core.formats.documents import check_mention
 from bel_core.errors import DecisionError, UnknownConceptError
-from bel_core.formats.gold import gold_jsonl, gold_pubtator
-from bel_core.types import Decision, DecisionStatus, Document, Mention, MentionOrigin
+from bel_core.formats.documents import check_mention
+from bel_core.types import Decision, DecisionStatus, Document, LinkResult, Mention, MentionKey, MentionOrigin
 from db import repository
-from usecases import decisions
 from db.mapping import DecisionContext
 from db.models import utcnow
+from usecases import decisions
 
 if TYPE_CHECKING:
-    from bel_core.linking.compare import SecondLinker
-    from bel_core.linking.pipeline import Linker
+    from bel_core.linking.protocols import Linker
+    from bel_core.linking.protocols import MentionLinker as MentionLinker
 
 logger = logging.getLogger(__name__)
-
-MentionKey = tuple[str, int, int]
 
 
 class Unchecked(Enum):
@@ -60,7 +57,7 @@ def _link_and_store(
     linker: Linker,
     document: Document,
     mentions: Sequence[Mention],
-    generator: SecondLinker | None = None,
+    generator: MentionLinker | None = None,
 ) -> int | None:
     """Link ``mentions`` with their document as context and the document's decisions as memory.
 
@@ -78,7 +75,7 @@ def _link_and_store(
 
 
 def _generate_and_store(
-    session: Session, generator: SecondLinker, document: Document, mentions: Sequence[Mention]
+    session: Session, generator: MentionLinker, document: Document, mentions: Sequence[Mention]
 ) -> int | None:
     results = generator.link(mentions, documents={document.doc_id: document})
     if not results:
@@ -86,13 +83,13 @@ def _generate_and_store(
     return repository.add_link_run(session, document.doc_id, results, linker="generator")
 
 
-def link_with_generator(session: Session, generator: SecondLinker, doc_id: str) -> int | None:
+def link_with_generator(session: Session, generator: MentionLinker, doc_id: str) -> int | None:
     """Run the generative linker over every mention of a stored document; returns the run id.
 
     For documents stored before a generator was available, so the Review page can compare.
 
     Raises:
-        DecisionError: the document is not stored.
+        DocumentNotFoundError: the document is not stored.
     """
     document = repository.get_document(session, doc_id)
     return _generate_and_store(session, generator, document, repository.list_mentions(session, doc_id))
@@ -105,7 +102,7 @@ def ingest_document(
     mentions: Sequence[Mention] | None = None,
     *,
     detect: bool = True,
-    generator: SecondLinker | None = None,
+    generator: MentionLinker | None = None,
 ) -> IngestReport:
     """Store a document with its mentions and link the new ones.
 
@@ -149,7 +146,7 @@ def add_manual_mention(
     start: int,
     end: int,
     label: str | None = None,
-    generator: SecondLinker | None = None,
+    generator: MentionLinker | None = None,
 ) -> Mention:
     """Add a curator-given span as a MANUAL mention and link it (with the generator too, when given).
 
@@ -158,7 +155,7 @@ def add_manual_mention(
         and not re-linked (so a double click adds nothing).
 
     Raises:
-        DecisionError: the document is not stored.
+        DocumentNotFoundError: the document is not stored.
         InputFormatError: the span is outside the text, empty or only whitespace.
     """
     document = repository.get_document(session, doc_id)
@@ -174,6 +171,47 @@ def _resolve(linker: Linker, concept_ids: Sequence[str]) -> tuple[str, ...]:
     # Alt ids become primary ids so that gold never carries retired identifiers; dict keeps
     # the curator's order while dropping ids that resolve to the same concept.
     return tuple(dict.fromkeys(linker.concept(cid).concept_id for cid in concept_ids))
+
+
+def resolve_given(linker: Linker, concept_ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Imported ids as primary ids, and the ids the KB lacks.
+
+    An id the KB lacks is kept verbatim among the primary ids (a corpus's gold is its
+    data, not a NIL); alternate ids become their primary id. Order is kept, repeats dropped.
+    """
+    primary: list[str] = []
+    missing: list[str] = []
+    for cid in concept_ids:
+        try:
+            primary.append(linker.concept(cid).concept_id)
+        except UnknownConceptError:
+            primary.append(cid)
+            missing.append(cid)
+    return tuple(dict.fromkeys(primary)), tuple(missing)
+
+
+def _new_decision(
+    key: MentionKey,
+    status: DecisionStatus,
+    ids: tuple[str, ...],
+    result: LinkResult | None,
+    *,
+    curator: str,
+    note: str,
+    suggestions_hidden: bool = False,
+    corrected_span: tuple[int, int] | None = None,
+) -> Decision:
+    """A decision made now, with the candidates the curator was shown (none in blind review)."""
+    return Decision(
+        *key,
+        status=status,
+        concept_ids=ids,
+        curator=curator,
+        decided_at=utcnow(),
+        note=note,
+        shown=result.candidates if result and not suggestions_hidden else (),
+        corrected_span=corrected_span,
+    )
 
 
 def decide(
@@ -232,14 +270,14 @@ def decide(
     if status.links_concept != bool(ids):
         need = "needs at least one concept id" if status.links_concept else "takes no concept ids"
         raise DecisionError(f"A {status.value} decision {need}; got {list(ids)}")
-    decision = Decision(
-        *key,
-        status=status,
-        concept_ids=ids,
+    decision = _new_decision(
+        key,
+        status,
+        ids,
+        result,
         curator=curator,
-        decided_at=utcnow(),
         note=note,
-        shown=result.candidates if result and not suggestions_hidden else (),
+        suggestions_hidden=suggestions_hidden,
         corrected_span=corrected_span,
     )
     context = DecisionContext(
@@ -259,24 +297,15 @@ def decide(
     return decision
 
 
-def _gold_status(linker: Linker, mention: Mention, top_id: str | None) -> tuple[DecisionStatus, tuple[str, ...], str]:
-    try:
-        ids = _resolve(linker, mention.annotated_ids)
-    except UnknownConceptError:
-        # The concept is missing from this KB, which is what NIL means; keep the ids for the record.
-        return DecisionStatus.NIL, (), f"gold ids not in the KB: {'|'.join(mention.annotated_ids)}"
-    if not ids:
-        return DecisionStatus.NIL, (), ""
-    return (DecisionStatus.ACCEPTED if ids == (top_id,) else DecisionStatus.CORRECTED), ids, ""
-
-
 def import_gold_decisions(session: Session, linker: Linker, mentions: Sequence[Mention], *, curator: str) -> int:
     """Record the ids that came with imported, stored mentions as decisions (corpus gold).
 
-    A mention whose ids are exactly its top candidate becomes ACCEPTED, other ids CORRECTED;
-    one without ids (PubTator ``-1``) or with ids not in the KB becomes NIL (the note keeps
-    the ids). Mentions already decided are left alone, so importing a file twice records
-    nothing new.
+    The ids are kept as the file wrote them (``DecisionContext.given_ids``, what exports
+    write) and stored as primary ids for linking and evaluation (``resolve_given``: an
+    alternate id becomes its primary id, an id the KB lacks stays as it is, never NIL).
+    Ids that are exactly the top candidate make the decision ACCEPTED, other ids CORRECTED,
+    no ids (PubTator ``-1``) NIL. Mentions already decided are left alone, so importing a
+    file twice records nothing new.
 
     Returns:
         How many decisions were recorded.
@@ -293,32 +322,20 @@ def import_gold_decisions(session: Session, linker: Linker, mentions: Sequence[M
             continue
         result, run_id = repository.latest_link_result(session, mention.key) or (None, None)
         top_id = result.top.concept_id if result and result.top else None
-        status, ids, note = _gold_status(linker, mention, top_id)
-        decision = Decision(
-            *mention.key,
-            status=status,
-            concept_ids=ids,
-            curator=curator,
-            decided_at=utcnow(),
-            note=note,
-            shown=result.candidates if result else (),
+        ids, missing = resolve_given(linker, mention.annotated_ids)
+        if not ids:
+            status = DecisionStatus.NIL
+        else:
+            status = DecisionStatus.ACCEPTED if ids == (top_id,) else DecisionStatus.CORRECTED
+        note = f"not in KB {linker.kb_version}: {'|'.join(missing)}" if missing else ""
+        decision = _new_decision(mention.key, status, ids, result, curator=curator, note=note)
+        context = DecisionContext(
+            link_run_id=run_id,
+            kb_version=linker.kb_version,
+            model_version=linker.model_version,
+            given_ids=mention.annotated_ids,
         )
-        context = DecisionContext(link_run_id=run_id, kb_version=linker.kb_version, model_version=linker.model_version)
         repository.add_decision(session, decision, context=context)
         decided[mention.key] = decision
         n += 1
     return n
-
-
-def export_gold(session: Session, fmt: Literal["jsonl", "pubtator"]) -> str:
-    """The current gold annotations (adjudicated, else latest settled decision per mention) as text.
-
-    Raises:
-        ValueError: ``fmt`` is neither "jsonl" nor "pubtator".
-    """
-    documents, records = repository.gold_annotations(session)
-    if fmt == "jsonl":
-        return gold_jsonl(records)
-    if fmt == "pubtator":
-        return gold_pubtator(documents, records)
-    raise ValueError(f"Unknown gold export format {fmt!r}; use 'jsonl' or 'pubtator'")

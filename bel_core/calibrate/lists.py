@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bel_core.calibrate.scores import EXACT, ScoreCalibrator, list_design
 from bel_core.calibrate.margin import (
     MarginCalibrator,
     TemperatureBucketCalibrator,
@@ -35,6 +34,7 @@ from bel_core.calibrate.margin import (
     margin_calibrator_from_json,
 )
 from bel_core.calibrate.reliability import brier_score, expected_calibration_error
+from bel_core.calibrate.scores import EXACT, ScoreCalibrator, list_design
 from bel_core.types import Candidate
 
 METHODS = ("temperature_bucket", "isotonic", "logistic", "combined")

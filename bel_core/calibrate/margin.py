@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike
 from bel_core.calibrate.reliability import brier_score, expected_calibration_error
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, float64, margins clipped to [-50, 50] so ``exp`` never overflows."""
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
 
@@ -88,12 +89,12 @@ class TemperatureBucketCalibrator:
             raise ValueError("Calibration needs both right and wrong pairs; got one class only")
 
         def nll(log_t: float) -> float:
-            p = np.clip(_sigmoid(m / np.exp(log_t)), 1e-12, 1 - 1e-12)
+            p = np.clip(sigmoid(m / np.exp(log_t)), 1e-12, 1 - 1e-12)
             return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
         self.temperature = float(np.exp(minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded").x))
         z = m / self.temperature
-        buckets = self._bucket(_sigmoid(z))
+        buckets = self._bucket(sigmoid(z))
         offsets = np.zeros(len(self.bucket_offsets))
         for b in range(len(offsets)):
             sel = buckets == b
@@ -101,20 +102,20 @@ class TemperatureBucketCalibrator:
                 continue
             offset = 0.0
             for _ in range(25):  # Newton on a 1-D strictly convex penalised log-loss
-                p = _sigmoid(z[sel] + offset)
+                p = sigmoid(z[sel] + offset)
                 grad = float(np.sum(p - y[sel])) + self.prior_strength * offset
                 hess = float(np.sum(p * (1 - p))) + self.prior_strength
                 offset -= grad / hess
             offsets[b] = offset
         self.bucket_offsets = offsets
         self.n_fit = len(y)
-        self.metrics = _calibration_metrics(_sigmoid(m), self.predict(m), y)
+        self.metrics = _calibration_metrics(sigmoid(m), self.predict(m), y)
         return self
 
     def predict(self, margins: ArrayLike) -> np.ndarray:
         """Calibrated probability per margin."""
         z = np.asarray(margins, dtype=np.float64) / self.temperature
-        return _sigmoid(z + self.bucket_offsets[self._bucket(_sigmoid(z))])
+        return sigmoid(z + self.bucket_offsets[self._bucket(sigmoid(z))])
 
     def to_json(self) -> dict[str, Any]:
         """BASILISK-compatible JSON: method, temperature, bucket edges and offsets, fit size, metrics."""

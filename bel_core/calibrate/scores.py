@@ -31,11 +31,11 @@ from bel_core.calibrate.margin import MarginCalibrator as MarginCalibrator
 from bel_core.calibrate.margin import TemperatureBucketCalibrator as TemperatureBucketCalibrator
 from bel_core.calibrate.margin import isotonic_calibrator as isotonic_calibrator
 from bel_core.calibrate.margin import margin_calibrator_from_json as margin_calibrator_from_json
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.calibrate.reliability import brier_score as brier_score
 from bel_core.calibrate.reliability import expected_calibration_error as expected_calibration_error
 from bel_core.calibrate.reliability import reliability_bins as reliability_bins
-from bel_core.retrieve.tfidf import Exclusion
+from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.retrieve.protocols import Exclusion
 from bel_core.text import normalize
 from bel_core.types import Candidate
 

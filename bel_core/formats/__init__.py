@@ -5,10 +5,17 @@ One module per format, each with ``read_<format>(filename, data) -> ParsedInput`
 ``write_<format>(documents, annotations)``; ``inputs.read_any`` reads many files, zip
 archives included, detecting formats. Nothing here touches a database or a model.
 
+Readers never crash on bad input: a bad record becomes an ``InputProblem`` (file, line)
+and the rest of the file is kept; a file that cannot be read at all raises
+``InputFormatError`` naming the file (and the line, or the JSON path). JSON is nested at
+most ``common.MAX_JSON_DEPTH`` levels, documents assembled from passage offsets at most
+``common.MAX_DOCUMENT_CHARS`` characters, and XML entities are never expanded.
+``tests/fuzz`` holds every reader to this with mutated and hostile inputs.
+
 ========== ============================= ===========================================
 format     reader / writer               notes
 ========== ============================= ===========================================
-pubtator   read_pubtator / write_pubtator  ``bel_core.formats.documents`` does the parsing
+pubtator   read_pubtator / write_pubtator  title + abstract lines, tab-separated mentions
 bioc-xml   read_bioc_xml / write_bioc_xml  via the ``bioc`` package
 bioc-json  read_bioc_json / write_bioc_json
 bigbio     read_bigbio / write_bigbio    BigBio KB schema, JSON Lines

@@ -26,7 +26,6 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     MESH_ID,
@@ -35,67 +34,115 @@ from bel_core.formats.common import (
     assemble_passages,
     check_annotations,
     decode,
+    int_field,
+    load_json,
     sorted_annotations,
     split_passages,
 )
+from bel_core.formats.documents import ParsedInput
 from bel_core.types import Document
 
 
 def _records(filename: str, text: str) -> Iterator[tuple[int, Any]]:
-    """(line, record) for JSONL, or for each element of a JSON array / the single object."""
+    """(line, record) for JSONL, or for each element of a JSON array / the single object.
+
+    A JSONL line that is not JSON is yielded as its error (a string), so the other lines
+    are still read.
+
+    Raises:
+        InputFormatError: a JSON array that does not parse, or is nested too deeply.
+    """
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            array = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputFormatError(filename, f"not valid JSON ({e.msg})", line=e.lineno) from e
+        array = load_json(filename, text)
+        if not isinstance(array, list):
+            raise InputFormatError(filename, "expected a JSON array of BigBio documents")
         yield from ((1, record) for record in array)
         return
     for n, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as e:
+                yield n, load_json(filename, line, n)
+            except InputFormatError as e:
                 # A pretty-printed single object spans lines; try the whole text once.
                 if n == 1 and stripped.startswith("{"):
                     try:
-                        yield 1, json.loads(text)
+                        yield 1, load_json(filename, text)
                         return
-                    except json.JSONDecodeError:
+                    except InputFormatError:
                         pass
-                yield n, f"not valid JSON ({e.msg})"
+                yield n, e.reason
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _texts(value: Any, what: str) -> str:
+    """A BigBio ``text`` field (a list of strings) joined by spaces."""
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list of strings, got {type(value).__name__}")
+    return " ".join(_text(v, what) for v in value)
+
+
+def _offsets(value: Any, what: str) -> list[tuple[int, int]]:
+    """``[[start, end], ...]`` as sorted int pairs."""
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise ValueError(f"{what} must be a list of [start, end] pairs")
+    return sorted((int_field(s, what), int_field(e, what)) for s, e in value)
 
 
 def _concept_id(norm: Any) -> str:
-    db_name, db_id = str(norm.get("db_name") or ""), str(norm["db_id"]).strip()
+    db_name, db_id = str(norm.get("db_name") or ""), _id_text(norm["db_id"]).strip()
     if ":" in db_id or db_name.casefold() in ("", "mesh"):
         return db_id
     return f"{db_name}:{db_id}"
 
 
+def _id_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"db_id must be a string, got {type(value).__name__}")
+    return str(value)
+
+
 def _add(out: Collector, line: int, record: Any) -> None:
-    """Convert one BigBio document record (KeyError/TypeError/ValueError when malformed)."""
-    doc_id = str(record.get("document_id") or record["id"])
+    """Convert one BigBio document record (KeyError/TypeError/ValueError/AttributeError when malformed)."""
+    doc_id = _id_text(record.get("document_id") or record["id"]).strip()
     passages = sorted(
-        (int(p["offsets"][0][0]), " ".join(p["text"]), str(p.get("type", ""))) for p in record.get("passages", [])
+        (_offsets(p["offsets"], "passage offsets")[0][0], _texts(p["text"], "passage text"), str(p.get("type", "")))
+        for p in record.get("passages", [])
     )
+    entities = record.get("entities", [])
+    if not isinstance(entities, list):
+        raise ValueError(f"entities must be a list, got {type(entities).__name__}")
     assembled = assemble_passages(passages)
-    if isinstance(assembled, str) or not assembled[0].strip():
-        out.problem(line, f"document {doc_id!r}: {assembled if isinstance(assembled, str) else 'no text'}; skipped")
+    if isinstance(assembled, str) or not assembled[0].strip() or not doc_id:
+        wrong = assembled if isinstance(assembled, str) else "no text" if doc_id else "empty id"
+        out.problem(line, f"document {doc_id!r}: {wrong}; skipped")
         return
     document = Document(doc_id, assembled[0], source=out.filename, title_end=assembled[1])
     if not out.add_document(document, line):
         return
-    for entity in record.get("entities", []):
-        spans = sorted((int(s), int(e)) for s, e in entity["offsets"])
-        if not spans:
-            out.problem(line, f"entity {entity.get('id')!r} of {doc_id!r} has no offsets; skipped")
-            continue
-        text = " ".join(entity["text"]) if len(spans) == 1 else None
-        if len(spans) > 1:
-            out.problem(line, f"entity {entity.get('id')!r} is discontinuous {spans}; imported as its covering span")
-        ids = tuple(dict.fromkeys(_concept_id(n) for n in entity.get("normalized", []) if str(n["db_id"]) != "-1"))
-        out.add_mention(document, (spans[0][0], spans[-1][1]), text, entity.get("type"), ids, line)
+    for entity in entities:
+        try:
+            _add_entity(out, document, entity, line)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            out.problem(line, f"malformed entity of {doc_id!r} ({type(e).__name__}: {e}); skipped")
+
+
+def _add_entity(out: Collector, document: Document, entity: Any, line: int) -> None:
+    spans = _offsets(entity["offsets"], "entity offsets")
+    if not spans:
+        out.problem(line, f"entity {entity.get('id')!r} of {document.doc_id!r} has no offsets; skipped")
+        return
+    text = _texts(entity["text"], "entity text") if len(spans) == 1 else None
+    if len(spans) > 1:
+        out.problem(line, f"entity {entity.get('id')!r} is discontinuous {spans}; imported as its covering span")
+    ids = tuple(dict.fromkeys(_concept_id(n) for n in entity.get("normalized", []) if _id_text(n["db_id"]) != "-1"))
+    label = entity.get("type")
+    out.add_mention(document, (spans[0][0], spans[-1][1]), text, None if label is None else str(label), ids, line)
 
 
 def read_bigbio(filename: str, data: bytes | str) -> ParsedInput:

@@ -32,7 +32,6 @@ import bioc  # type: ignore[import-untyped]
 from bioc import biocjson, biocxml
 from lxml import etree  # type: ignore[import-untyped]
 
-from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     Annotations,
@@ -41,14 +40,18 @@ from bel_core.formats.common import (
     assemble_passages,
     check_annotations,
     decode,
+    int_field,
+    load_json,
     sorted_annotations,
     split_ids,
     split_passages,
 )
+from bel_core.formats.documents import ParsedInput
 from bel_core.types import Document
 
 _ID_KEYS = ("identifier", "mesh", "cui")
-_DECODE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+# What decoding a malformed record raises (the bioc decoders index and convert blindly).
+_DECODE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, etree.XMLSyntaxError)
 _EMPTY_COLLECTION = "<collection><source/><date/><key/>{}</collection>"
 
 
@@ -56,10 +59,26 @@ def _quoted(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _str(value: Any, what: str) -> str:
+    """A text field as a string (None is empty); ValueError naming the field for lists and objects."""
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{what} must be a string, got {type(value).__name__}")
+
+
+def _infons(obj: Any) -> dict[str, str]:
+    infons = obj.infons
+    if not isinstance(infons, dict):
+        raise ValueError(f"infons must be an object, got {type(infons).__name__}")
+    return {str(k): _str(v, f"infon {str(k)[:20]!r}") for k, v in infons.items()}
+
+
 def _ids(infons: dict[str, str]) -> tuple[str, ...]:
     for key, value in infons.items():
         if key.casefold() in _ID_KEYS and value:
-            return split_ids(str(value))
+            return split_ids(value)
     return ()
 
 
@@ -72,34 +91,67 @@ def _annotations(doc: Any) -> Iterable[Any]:
 
 
 def _add_document(out: Collector, doc: Any, line: int | None, ann_line: dict[str, int | None]) -> None:
-    """Convert one decoded BioC document into the collector (problems for what does not fit)."""
+    """Convert one decoded BioC document into the collector (problems for what does not fit).
+
+    A malformed annotation is reported and skipped; the document is kept.
+
+    Raises:
+        ValueError, TypeError, AttributeError: a document field of the wrong type (the
+            caller reports the document as malformed, and nothing of it is kept).
+    """
+    doc_id = _str(doc.id, "document id").strip()
     passages = sorted(
-        ((int(p.offset), p.text or "", str(p.infons.get("type", ""))) for p in doc.passages), key=lambda t: t[0]
+        (int_field(p.offset, "passage offset"), _str(p.text, "passage text"), _infons(p).get("type", ""))
+        for p in doc.passages
     )
     assembled = assemble_passages(passages)
     if isinstance(assembled, str) or not assembled[0].strip():
-        out.problem(line, f"document {doc.id!r}: {assembled if isinstance(assembled, str) else 'no text'}; skipped")
+        out.problem(line, f"document {doc_id!r}: {assembled if isinstance(assembled, str) else 'no text'}; skipped")
         return
-    if not str(doc.id or "").strip():
+    if not doc_id:
         out.problem(line, "document without an id; skipped")
         return
-    document = Document(str(doc.id), assembled[0], source=out.filename, title_end=assembled[1])
+    document = Document(doc_id, assembled[0], source=out.filename, title_end=assembled[1])
     if not out.add_document(document, line):
         return
     for ann in _annotations(doc):
         where = ann_line.get(str(ann.id)) or line
-        spans = sorted((int(loc.offset), int(loc.offset) + int(loc.length)) for loc in ann.locations)
-        if not spans:
-            out.problem(where, f"annotation {ann.id!r} of document {doc.id!r} has no location; skipped")
-            continue
-        text = ann.text if len(spans) == 1 else None
-        if len(spans) > 1:
-            out.problem(where, f"annotation {ann.id!r} is discontinuous {spans}; imported as its covering span")
-        out.add_mention(document, (spans[0][0], spans[-1][1]), text, ann.infons.get("type"), _ids(ann.infons), where)
+        try:
+            _add_annotation(out, document, ann, where)
+        except _DECODE_ERRORS as e:
+            out.problem(
+                where, f"malformed annotation {str(ann.id)[:40]!r} of document {doc_id!r} ({_reason(e)}); skipped"
+            )
+
+
+def _add_annotation(out: Collector, document: Document, ann: Any, where: int | None) -> None:
+    ann_id = _str(ann.id, "annotation id")
+    spans = sorted(_span(loc) for loc in ann.locations)
+    if not spans:
+        out.problem(where, f"annotation {ann_id!r} of document {document.doc_id!r} has no location; skipped")
+        return
+    text = _str(ann.text, "annotation text") if len(spans) == 1 else None
+    if len(spans) > 1:
+        out.problem(where, f"annotation {ann_id!r} is discontinuous {spans}; imported as its covering span")
+    infons = _infons(ann)
+    out.add_mention(document, (spans[0][0], spans[-1][1]), text, infons.get("type"), _ids(infons), where)
+
+
+def _span(location: Any) -> tuple[int, int]:
+    start = int_field(location.offset, "location offset")
+    return start, start + int_field(location.length, "location length")
+
+
+def _entity_reference(element: Any) -> str | None:
+    """The first entity reference in ``element`` (they are never expanded: entity-expansion attacks)."""
+    return next((str(e.text) for e in element.iter(etree.Entity)), None)
 
 
 def read_bioc_xml(filename: str, data: bytes | str) -> ParsedInput:
     """Read a BioC XML collection; each ``<document>`` is decoded on its own.
+
+    DTD entities are never expanded (no external entities, no entity-expansion bombs): a
+    document that uses one (``&nbsp;``) is reported and skipped.
 
     Raises:
         InputFormatError: the file is not well-formed XML (with the line), or not UTF-8.
@@ -109,16 +161,24 @@ def read_bioc_xml(filename: str, data: bytes | str) -> ParsedInput:
         root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as e:
         raise InputFormatError(filename, f"not well-formed XML ({e.msg})", line=e.lineno) from e
+    if root is None:  # lxml's recover mode is off, but an empty tree can still come back
+        raise InputFormatError(filename, "no XML element found; expected a BioC <collection>")
     out = Collector(filename)
     for element in root.iter("document"):
+        entity = _entity_reference(element)
+        if entity is not None:
+            out.problem(
+                element.sourceline,
+                f"entity reference {entity} in a BioC document: entities are not expanded (a safety rule); "
+                "write the character itself; skipped",
+            )
+            continue
         ann_line = {str(a.get("id")): a.sourceline for a in element.iter("annotation")}
         try:
             piece = _EMPTY_COLLECTION.format(etree.tostring(element, encoding="unicode"))
-            doc = biocxml.loads(piece).documents[0]
+            _add_document(out, biocxml.loads(piece).documents[0], element.sourceline, ann_line)
         except _DECODE_ERRORS as e:
             out.problem(element.sourceline, f"malformed BioC document ({type(e).__name__}: {e}); skipped")
-            continue
-        _add_document(out, doc, element.sourceline, ann_line)
     return out.result()
 
 
@@ -126,28 +186,34 @@ def read_bioc_json(filename: str, data: bytes | str) -> ParsedInput:
     """Read a BioC JSON collection; each document object is decoded on its own.
 
     Raises:
-        InputFormatError: not JSON (with the line), not a collection object, or not UTF-8.
+        InputFormatError: not JSON (with the line), nested too deeply, not a collection
+            object, or not UTF-8.
     """
     text = decode(filename, data)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputFormatError(filename, f"not valid JSON ({e.msg})", line=e.lineno) from e
+    obj = load_json(filename, text)
     if not isinstance(obj, dict) or not isinstance(obj.get("documents"), list):
         raise InputFormatError(filename, 'expected a BioC collection object with a "documents" list')
     out = Collector(filename)
     lines, cursor = LineFinder(text), 0  # ids are searched in document order
-    for record in obj["documents"]:
-        doc_id = str(record.get("id")) if isinstance(record, dict) else "?"
+    for n, record in enumerate(obj["documents"]):
+        doc_id = str(record["id"]) if isinstance(record, dict) and _is_text(record.get("id")) else "?"
         line, cursor = lines.find(_quoted(doc_id), cursor)
         try:
             doc = biocjson.decoder.parse_doc(record)
+            ann_line = {str(a.id): lines.find(f'"id": {_quoted(str(a.id))}', cursor)[0] for a in _annotations(doc)}
+            _add_document(out, doc, line, ann_line)
         except _DECODE_ERRORS as e:
-            out.problem(line, f"malformed BioC document {doc_id!r} (missing or wrong {e}); skipped")
-            continue
-        ann_line = {str(a.id): lines.find(f'"id": {_quoted(str(a.id))}', cursor)[0] for a in _annotations(doc)}
-        _add_document(out, doc, line, ann_line)
+            out.problem(line, f"malformed BioC document {doc_id!r} at $.documents[{n}] ({_reason(e)}); skipped")
     return out.result()
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def _reason(error: Exception) -> str:
+    """What is wrong, in words: a KeyError from the decoder is a missing field."""
+    return f"missing field {error}" if isinstance(error, KeyError) else str(error)
 
 
 def _collection(documents: Sequence[Document], annotations: Annotations) -> Any:

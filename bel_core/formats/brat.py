@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bel_core.formats.documents import ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.common import (
     MESH_ID,
@@ -37,9 +36,11 @@ from bel_core.formats.common import (
     safe_file_names,
     sorted_annotations,
 )
+from bel_core.formats.documents import ParsedInput
 from bel_core.types import Document
 
-_T_LINE = re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)\t(.*)$")
+# Offsets are ASCII digits of bounded length: int() of a 5,000-digit string raises.
+_T_LINE = re.compile(r"^(T\d+)\t(\S+) ([0-9]{1,18} [0-9]{1,18}(?:;[0-9]{1,18} [0-9]{1,18})*)\t(.*)$")
 _N_LINE = re.compile(r"^(N\d+)\tReference (T\d+) (\S+?:\S+)(?:\t.*)?$")
 _DROPPED_PREFIXES = ("MESH:", "ID:")
 
@@ -100,6 +101,8 @@ def read_brat(filename: str, data: bytes | str, ann: bytes | str = "", ann_name:
 
 
 def _reference(concept_id: str) -> str:
+    if concept_id.startswith(_DROPPED_PREFIXES):
+        return f"ID:{concept_id}"  # the reader drops one prefix, so "MESH:C535662" comes back as written
     if ":" in concept_id:
         return concept_id
     return f"MESH:{concept_id}" if MESH_ID.match(concept_id) else f"ID:{concept_id}"

@@ -11,11 +11,16 @@ id tuple is a NIL mention (written as the format's "no id", e.g. PubTator's ``-1
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import zipfile
+import zlib
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from bel_core.formats.documents import InputProblem, ParsedInput, decode_upload
+from bel_core.errors import InputFormatError
+from bel_core.formats.documents import InputProblem, ParsedInput
 from bel_core.types import Document, Mention, MentionOrigin
 
 Annotations = Mapping[str, Sequence[tuple[Mention, tuple[str, ...]]]]
@@ -24,17 +29,125 @@ Annotations = Mapping[str, Sequence[tuple[Mention, tuple[str, ...]]]]
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 # MeSH descriptor / supplementary ids as the corpora write them (bare, no "MESH:").
 MESH_ID = re.compile(r"^[CD]\d{6,9}$")
+# Share of control bytes (other than tab/newline/CR/form feed) above which a file is binary.
+_MAX_CONTROL_SHARE = 0.1
+_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+_INTEGER = re.compile(r"\s*-?[0-9]{1,18}\s*")
+MAX_DOCUMENT_CHARS = 10_000_000
+"""Longest document text a reader assembles from passage offsets (gaps are filled with
+spaces, so an absurd offset would otherwise allocate gigabytes)."""
+MAX_JSON_DEPTH = 64
+"""Deepest JSON nesting a reader accepts; BioC and BigBio need about 6 levels."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,  # a corrupt deflate stream
+    EOFError,  # a member cut short
+    ValueError,  # offsets before the start of the file ("negative seek value")
+    NotImplementedError,  # a compression method zipfile cannot read
+    RuntimeError,  # an encrypted member
+)
+"""What reading a damaged zip archive raises (found by ``tests/fuzz``)."""
 
 
 def decode(filename: str, data: bytes | str) -> str:
     """UTF-8 text of a file without BOM and with ``\\n`` line ends.
 
     Raises:
-        InputFormatError: a binary file, or bytes that are not UTF-8 (names the line); the same
-            checks as uploads on the Documents page (``documents.decode_upload``).
+        InputFormatError: a binary file, or bytes that are not UTF-8 (names the line and offset).
     """
-    text = data if isinstance(data, str) else decode_upload(filename, data)
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if isinstance(data, bytes):
+        raw = data.removeprefix(b"\xef\xbb\xbf")
+        sample = raw[:65536]
+        if b"\x00" in raw or (sample and sum(b in _CONTROL_BYTES for b in sample) / len(sample) > _MAX_CONTROL_SHARE):
+            raise InputFormatError(filename, "this looks like a binary file; upload UTF-8 plain text or PubTator")
+        try:
+            data = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputFormatError(
+                filename,
+                f"the file is not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start}); re-save it as UTF-8",
+                line=raw[: e.start].count(b"\n") + 1,
+            ) from e
+    return data.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def load_json(filename: str, text: str, line: int | None = None) -> Any:
+    """Parse JSON text whose nesting is at most :data:`MAX_JSON_DEPTH` levels.
+
+    Args:
+        filename: used in the error.
+        text: one JSON value (a whole file, or one JSON Lines line).
+        line: the line ``text`` starts on (JSON Lines); errors inside ``text`` add to it.
+
+    Raises:
+        InputFormatError: not JSON (with the line), a number too long to convert, nesting
+            deeper than the limit or a lone surrogate escape (with the JSON path of the node).
+    """
+    first = line or 1
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputFormatError(filename, f"not valid JSON ({e.msg})", line=first + e.lineno - 1) from e
+    except RecursionError as e:  # the C decoder stops near the interpreter's recursion limit
+        raise InputFormatError(filename, f"JSON nested too deeply (the limit is {MAX_JSON_DEPTH} levels)", line) from e
+    except ValueError as e:  # e.g. an integer literal of more than 4300 digits
+        raise InputFormatError(filename, f"not valid JSON ({e})", line) from e
+    wrong = _invalid_node(value, strings=bool(_SURROGATE_ESCAPE.search(text)))
+    if wrong is not None:
+        raise InputFormatError(filename, wrong, line)
+    return value
+
+
+def _invalid_node(value: Any, *, strings: bool) -> str | None:
+    """What is wrong with the first node too deep (or, with ``strings``, holding a lone surrogate).
+
+    Iterative, so that checking never recurses; readers then handle values without
+    hitting the recursion limit (``str()`` of a nested list recurses). A ``\\ud800``
+    escape without its pair decodes to a string that cannot be encoded, so it would fail
+    when stored; ``strings`` is set only when the text has such an escape at all.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            where = path if len(path) <= 120 else path[:60] + "..." + path[-60:]
+            return f"JSON nested deeper than {MAX_JSON_DEPTH} levels at {where}; BioC and BigBio need about 6"
+        texts: Iterable[str] = ()
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{str(k)[:20]}", depth + 1) for k, v in node.items())
+            texts = node.keys()
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+        elif isinstance(node, str):
+            texts = (node,)
+        if strings and not all(map(_encodable, texts)):
+            return f"a \\u escape of half a surrogate pair (\\ud800-\\udfff) at {path}: it is not a character"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def int_field(value: Any, what: str) -> int:
+    """An offset or length read from JSON or XML: an int, or a string of at most 18 ASCII digits.
+
+    Raises:
+        ValueError: anything else, naming the field (floats, ``"zero"``, ``1e309``, booleans).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    raise ValueError(f"{what} must be an integer, got {str(value)[:40]!r}")
 
 
 def file_stem(filename: str) -> str:
@@ -195,6 +308,8 @@ def assemble_passages(passages: Sequence[tuple[int, str, str]]) -> tuple[str, in
     for offset, body, _ in passages:
         if offset < len(text):
             return f"passage at offset {offset} overlaps the text before it (which ends at {len(text)})"
+        if offset + len(body) > MAX_DOCUMENT_CHARS:
+            return f"passage at offset {offset} ends beyond {MAX_DOCUMENT_CHARS:,} characters; fix the offset"
         text += " " * (offset - len(text)) + body
     title_end = 0
     if passages and passages[0][2].casefold() in ("title", "front") and passages[0][0] == 0:

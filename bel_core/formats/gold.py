@@ -38,7 +38,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bel_core.formats.documents import write_pubtator
+from bel_core.formats.common import Annotations
+from bel_core.formats.pubtator import write_pubtator
 from bel_core.types import Decision, DecisionStatus, Document, Mention
 
 
@@ -85,23 +86,28 @@ def gold_jsonl(records: Iterable[GoldAnnotation]) -> str:
     return "".join(json.dumps(_row(r), ensure_ascii=False) + "\n" for r in ordered)
 
 
-def gold_pubtator(documents: Sequence[Document], records: Iterable[GoldAnnotation]) -> str:
-    """Write the concept-linking and NIL decisions as PubTator.
+def gold_links(records: Iterable[GoldAnnotation]) -> Annotations:
+    """The annotations the document formats write: per doc id, (mention, ids) of each
+    concept-linking or NIL decision (NIL has no ids: the format's "no id", PubTator ``-1``).
 
-    Args:
-        documents: every document to write (documents without gold are written too).
-        records: decisions; only ACCEPTED, CORRECTED and NIL ones become mention lines.
-
-    Returns:
-        PubTator text (see :func:`bel_core.formats.documents.write_pubtator`).
-
-    Raises:
-        ValueError: a record's document is not in ``documents``.
+    WRONG_SPAN, NOT_ENTITY and SKIPPED decisions are not gold links and are left out.
     """
     annotations: dict[str, list[tuple[Mention, tuple[str, ...]]]] = {}
     for record in records:
         status = record.decision.status
         if status.links_concept or status is DecisionStatus.NIL:
-            # NIL decisions have no ids; write_pubtator writes an empty id list as "-1".
             annotations.setdefault(record.mention.doc_id, []).append((record.mention, record.decision.concept_ids))
-    return write_pubtator(documents, annotations)
+    return annotations
+
+
+def gold_pubtator(documents: Sequence[Document], records: Iterable[GoldAnnotation]) -> str:
+    """Write the concept-linking and NIL decisions (:func:`gold_links`) as PubTator.
+
+    Args:
+        documents: every document to write (documents without gold are written too).
+        records: decisions; only ACCEPTED, CORRECTED and NIL ones become mention lines.
+
+    Raises:
+        ValueError: a record's document is not in ``documents``.
+    """
+    return write_pubtator(documents, gold_links(records))

@@ -9,9 +9,9 @@ valid), and there is no title (``title_end`` is 0).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from bel_core.formats.documents import ParsedInput
 from bel_core.formats.common import (
     Annotations,
     Collector,
@@ -21,7 +21,11 @@ from bel_core.formats.common import (
     sorted_annotations,
     split_ids,
 )
+from bel_core.formats.documents import ParsedInput
 from bel_core.types import Document
+
+# ASCII digits of bounded length: str.isdigit() accepts "²", which int() refuses.
+_OFFSET = re.compile(r"[0-9]{1,18}")
 
 
 def read_gsc(filename: str, data: bytes | str) -> ParsedInput:
@@ -52,7 +56,7 @@ def _block(out: Collector, block: list[tuple[int, str]]) -> None:
         return
     for n, line in rest[1:]:
         fields = line.split("\t")
-        if len(fields) != 4 or not fields[0].isdigit() or not fields[1].isdigit():
+        if len(fields) != 4 or not _OFFSET.fullmatch(fields[0]) or not _OFFSET.fullmatch(fields[1]):
             out.problem(n, f"expected 'start<TAB>end<TAB>mention<TAB>id' with integer offsets, got {line!r}")
             continue
         out.add_mention(document, (int(fields[0]), int(fields[1])), fields[2], None, split_ids(fields[3]), n)

@@ -1,6 +1,7 @@
 """Many input files at once: zip archives, format detection, brat pairing, progress.
 
-``read_any`` is what the CLI and the upload page call. It never stops at a bad file: a
+``iter_files`` is what the ingest use case (Documents page and ``bel import``) calls;
+``read_any`` collects everything into one result for the commands that only link. It never stops at a bad file: a
 file that cannot be read at all (malformed XML, not UTF-8, over the size limit) becomes
 one problem and the other files are still read. Files are parsed one at a time and
 ``iter_inputs`` yields each file's result as soon as it is parsed, so a caller can store
@@ -15,22 +16,27 @@ bytes actually read rather than trusting the sizes the archive declares.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bel_core.formats.documents import InputProblem, ParsedInput
 from bel_core.errors import InputFormatError
 from bel_core.formats.bigbio import read_bigbio
 from bel_core.formats.bioc_io import read_bioc_json, read_bioc_xml
 from bel_core.formats.brat import read_brat
+from bel_core.formats.common import ARCHIVE_ERRORS
+from bel_core.formats.documents import InputProblem, ParsedInput
 from bel_core.formats.gsc import read_gsc
 from bel_core.formats.pubtator import read_pubtator
 from bel_core.formats.text import read_text
+from bel_core.types import Progress
+
+logger = logging.getLogger(__name__)
 
 Reader = Callable[[str, bytes], ParsedInput]
-Progress = Callable[[str, int, int], None]
 
 READERS: dict[str, Reader] = {
     "pubtator": read_pubtator,
@@ -119,14 +125,31 @@ def _units(files: Sequence[tuple[str, bytes]], fmt: str) -> Iterator[tuple[str, 
             yield (detect_format(name, data) if fmt == "auto" else fmt), name, data, None
 
 
-def iter_inputs(
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """One input file (or brat pair, or archive member) with what it yielded.
+
+    Attributes:
+        name: the file's name (``archive.zip:member`` inside an archive); for a problem
+            with the inputs themselves (size, archive), the name of the input.
+        raw: the bytes the file's records were read from (brat: the .txt, then the .ann),
+            for callers that point at a line; empty for input-level problems.
+        parsed: the documents, mentions and problems of the file.
+    """
+
+    name: str
+    raw: tuple[bytes, ...]
+    parsed: ParsedInput
+
+
+def iter_files(
     files: Sequence[tuple[str, bytes]],
     *,
     format: str = "auto",
     max_bytes: int,
     progress: Progress | None = None,
-) -> Iterator[ParsedInput]:
-    """Parse each input file (or brat pair) in turn and yield its result.
+) -> Iterator[ReadFile]:
+    """Parse each input file (or brat pair) in turn and yield it with its result.
 
     Args:
         files: (name, content) pairs; zip archives are expanded.
@@ -135,7 +158,9 @@ def iter_inputs(
         progress: called as ``progress("read", done, total)`` after each file.
 
     Yields:
-        One ParsedInput per file; a file that cannot be read yields only its problem.
+        First, when inputs themselves are refused (over the size limit, a broken or unsafe
+        archive), one ReadFile holding only those problems; then one per file, a file
+        that cannot be read holding only its problem.
 
     Raises:
         ValueError: unknown ``format``.
@@ -149,15 +174,26 @@ def iter_inputs(
             if len(data) > max_bytes and not zipfile.is_zipfile(io.BytesIO(data)):
                 raise InputFormatError(name, f"the file is {len(data):,} bytes, over the limit of {max_bytes:,}")
             expanded += _expand(name, data, max_bytes, problems)
-        except (InputFormatError, zipfile.BadZipFile) as e:
+        except ARCHIVE_ERRORS + (InputFormatError,) as e:
             problems.append(InputProblem(name, getattr(e, "line", None), getattr(e, "reason", str(e))))
     if problems:
-        yield ParsedInput((), (), tuple(problems))
+        yield ReadFile(problems[0].filename, (), ParsedInput((), (), tuple(problems)))
     units = list(_units(expanded, format))
     for done, (fmt, name, data, ann) in enumerate(units, start=1):
-        yield _parse(fmt, name, data, ann)
+        yield ReadFile(name, (data,) if ann is None else (data, ann), _parse(fmt, name, data, ann))
         if progress is not None:
             progress("read", done, len(units))
+
+
+def iter_inputs(
+    files: Sequence[tuple[str, bytes]],
+    *,
+    format: str = "auto",
+    max_bytes: int,
+    progress: Progress | None = None,
+) -> Iterator[ParsedInput]:
+    """The parsed inputs of :func:`iter_files`, without the file names and bytes."""
+    return (read.parsed for read in iter_files(files, format=format, max_bytes=max_bytes, progress=progress))
 
 
 def _parse(fmt: str, name: str, data: bytes, ann: bytes | None) -> ParsedInput:
@@ -169,6 +205,10 @@ def _parse(fmt: str, name: str, data: bytes, ann: bytes | None) -> ParsedInput:
         return READERS[fmt](name, data)
     except InputFormatError as e:
         return ParsedInput((), (), (InputProblem(e.filename, e.line, e.reason),))
+    except Exception as e:  # noqa: BLE001 - a reader bug must refuse this file, not end the whole import
+        logger.exception("reader %s failed on %s", fmt, name)
+        reason = f"could not be read ({type(e).__name__}; details in the server log); check that it is valid {fmt}"
+        return ParsedInput((), (), (InputProblem(name, None, reason),))
 
 
 def read_any(

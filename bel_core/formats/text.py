@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bel_core.formats.documents import ParsedInput, document_from_text
 from bel_core.formats.common import decode, doc_id_from_filename
+from bel_core.formats.documents import ParsedInput, document_from_text
 
 
 def read_text(filename: str, data: bytes | str) -> ParsedInput:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bel_core.generate.trie import NameTrie
 
@@ -69,7 +69,7 @@ class _Stepper:
         self.past = out[self.cache_kw]
         self.logits = out.logits[:, -1].float()
 
-    def _decoder(self, tokens: torch.Tensor, past: object, n: int) -> object:
+    def _decoder(self, tokens: torch.Tensor, past: object, n: int) -> Any:
         from transformers.modeling_outputs import BaseModelOutput
 
         assert self.encoder_out is not None and self.encoder_mask is not None
@@ -146,7 +146,10 @@ def beam_search(
                 break
             top_scores, top_index = total.topk(k)
             vocab = logp.shape[1]
-            parents, tokens, next_live, next_scores = [], [], [], []
+            parents: list[int] = []
+            tokens: list[int] = []
+            next_live: list[tuple[int, ...]] = []
+            next_scores: list[float] = []
             for score, index in zip(top_scores.tolist(), top_index.tolist(), strict=True):
                 parent, token = divmod(index, vocab)
                 seq = (*live[parent], token)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from bel_core.calibrate.margin import TemperatureBucketCalibrator
-from bel_core.generate.linker import GenerativeLinker
 from bel_core.calibrate.reliability import expected_calibration_error
+from bel_core.generate.linker import GenerativeLinker
 from bel_core.types import Document, LinkResult, Mention
 
 
@@ -71,7 +71,7 @@ def evaluate_linker(
 
     Returns the results (calibrated when a calibrator is installed) and the figures.
     """
-    results = linker.link(mentions, documents)
+    results = linker.link(mentions, documents=documents)
     figures: dict[str, Any] = {**accuracy(results, gold), "ece_top1_raw": top1_ece(results, gold, calibrated=False)}
     if fit:
         calibrator, report = fit_calibration(results, gold)

@@ -145,7 +145,7 @@ class GenerativeLinker:
         if trie is not None:
             pairs = trie.names_at(beam.token_ids)
             return pairs[0][0], [cid for _, cid in pairs]
-        text = self.generator.tokenizer.decode(list(beam.token_ids), skip_special_tokens=True).strip()
+        text = str(self.generator.tokenizer.decode(list(beam.token_ids), skip_special_tokens=True)).strip()
         return text, list(self._names.get(normalize(text), []))
 
     def rank(self, mention: Mention, beams: Sequence[Beam]) -> tuple[list[Candidate], float | None]:
@@ -187,8 +187,8 @@ class GenerativeLinker:
     def link(
         self,
         mentions: Sequence[Mention],
-        documents: Mapping[str, Document] | None = None,
         *,
+        documents: Mapping[str, Document] | None = None,
         decisions: Sequence[Decision] = (),
     ) -> list[LinkResult]:
         """Link mentions in document order, each seeing its document's earlier links as memory.

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bel_core.retrieve.dense import file_sha256
 from bel_core.errors import ModelUnavailableError
 from bel_core.rerank.cross_encoder import resolve_model_dir
+from bel_core.retrieve.dense import file_sha256
 
 if TYPE_CHECKING:  # torch/transformers load only when a generator is used
     import torch
@@ -209,7 +209,7 @@ def load_generator(path_or_id: str, revision: str | None = None, *, device: str 
         model = auto.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False, dtype=dtype)
     except (OSError, ValueError, KeyError) as e:
         raise ModelUnavailableError(f"Cannot load generator {path_or_id!r} offline from {folder}: {e}") from e
-    model.to(target).eval()
+    model.to(target).eval()  # type: ignore[arg-type]  # transformers types the wrapped ``to`` as unbound
     version = f"{name}@{_weights_digest(folder)}"
     logger.info("Generator %s loaded (%s, %s)", version, "seq2seq" if is_seq2seq else "causal", target)
     return GeneratorModel(model, tokenizer, is_seq2seq, version)

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.files import load_jsonl
+from bel_core.kb.knowledge_base import KnowledgeBase
 
 KB_DIR_FILE = "kb.jsonl"
 MANIFEST_FILE = "manifest.json"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -35,16 +36,28 @@ def require_file(path: Path) -> None:
         raise KnowledgeBaseError(f"KB file {path} does not exist; check the path (kb.source in the config)")
 
 
+MAX_LINE_BYTES = 16 * 2**20
+"""Longest line a KB file may have (real ones stay under 100 KB); a gzip bomb without
+line breaks would otherwise be read into memory whole."""
+
+
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, line without its newline) from a plain or gzipped file."""
+    """Yield (1-based line number, line without its newline) from a plain or gzipped file.
+
+    Raises:
+        KnowledgeBaseError: missing or unreadable file, a corrupt or truncated .gz, a line
+            that is not UTF-8 or longer than :data:`MAX_LINE_BYTES` (file + line).
+    """
     require_file(path)
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a .txt.gz renamed .txt still reads
     try:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a .txt.gz renamed .txt still reads
         with gzip.open(path, "rb") if gzipped else path.open("rb") as f:
             # Decoded line by line (not by a text wrapper, which decodes ahead in chunks) so
             # that an encoding error names the right line.
-            for lineno, data in enumerate(f, start=1):
+            for lineno, data in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
+                if len(data) > MAX_LINE_BYTES:
+                    raise malformed(path, lineno, f"line longer than {MAX_LINE_BYTES:,} bytes; is this a KB file?")
                 try:
                     line = data.decode("utf-8")
                 except UnicodeDecodeError as e:
@@ -52,8 +65,13 @@ def read_lines(path: Path) -> Iterator[tuple[int, str]]:
                 if lineno == 1:
                     line = line.removeprefix("\ufeff")  # byte-order mark of files saved by Excel
                 yield lineno, line.rstrip("\r\n")
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise KnowledgeBaseError(f"{path}: cannot read the file ({e}); is it a truncated .gz?") from e
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters for an error message."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def file_version(path: Path) -> str:
@@ -116,19 +134,34 @@ def load_jsonl(path: str | Path) -> KnowledgeBase:
     for lineno, line in read_lines(path):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise malformed(path, lineno, f"not valid JSON ({e.msg})") from e
+        record = _json_line(line, path, lineno)
         if isinstance(record, dict) and "_meta" in record and not concepts and not meta:
             meta = record["_meta"]
-            if not isinstance(meta, dict):
-                raise malformed(path, lineno, '"_meta" must be an object {"name": ..., "version": ...}')
+            if not isinstance(meta, dict) or not all(isinstance(meta.get(k, ""), str) for k in ("name", "version")):
+                raise malformed(path, lineno, '"_meta" must be an object {"name": string, "version": string}')
             continue
         concept = _concept_from_json(record, path, lineno)
         check_new_id(seen, concept.concept_id, path, lineno)
         concepts.append(concept)
     return build_kb(concepts, path, str(meta.get("name") or file_stem(path)), meta.get("version"), started)
+
+
+def _json_line(line: str, path: Path, lineno: int) -> object:
+    try:
+        record = json.loads(line)
+        if "\\u" in line:  # a lone surrogate escape decodes to a string that cannot be encoded
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        return record
+    except UnicodeEncodeError as e:
+        raise malformed(
+            path, lineno, "a \\u escape of half a surrogate pair (\\ud800-\\udfff): not a character"
+        ) from e
+    except json.JSONDecodeError as e:
+        raise malformed(path, lineno, f"not valid JSON ({e.msg})") from e
+    except RecursionError as e:  # the C decoder stops near the interpreter's recursion limit
+        raise malformed(path, lineno, "JSON nested too deeply; a concept is one flat object") from e
+    except ValueError as e:  # e.g. an integer literal of more than 4300 digits
+        raise malformed(path, lineno, f"not valid JSON ({e})") from e
 
 
 def _concept_from_json(record: object, path: Path, lineno: int) -> Concept:
@@ -143,6 +176,13 @@ def _concept_from_json(record: object, path: Path, lineno: int) -> Concept:
     for key in _LIST_FIELDS:
         value = record.get(key, [])
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise malformed(path, lineno, f"{key!r} must be a list of strings, got {value!r}")
+            # The type, not the value: repr() of a deeply nested list recurses.
+            raise malformed(path, lineno, f"{key!r} must be a list of strings, got {_json_type(value)}")
         lists[key] = tuple(value)
     return Concept(concept_id=cid.strip(), name=name.strip(), definition=definition, **lists)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "a list with a non-string item"
+    return {dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")

@@ -23,11 +23,11 @@ from itertools import islice
 from pathlib import Path
 
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.diff import KB_DIR_FILE
 from bel_core.kb.files import (
     build_kb,
     check_new_id,
+    clip,
     drop_ambiguous_alt_ids,
     file_stem,
     load_jsonl,
@@ -36,6 +36,7 @@ from bel_core.kb.files import (
     require_file,
     split_field,
 )
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.obo import load_default_hpo, load_obo
 from bel_core.types import Concept
 
@@ -55,7 +56,7 @@ __all__ = [
 
 FORMATS = ("auto", "jsonl", "tsv", "dict", "medic", "ctd_chemicals", "obo")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MEDIC_DATE = re.compile(r"Report created: \w+ (\w{3}) (\d{1,2}) [\d:]+ \S+ (\d{4})")
+_MEDIC_DATE = re.compile(rf"Report created: \w+ ({'|'.join(_MONTHS)}) ([0-9]{{1,2}}) [\d:]+ \S+ ([0-9]{{4}})")
 
 
 def load_dictionary(path: str | Path) -> KnowledgeBase:
@@ -71,7 +72,7 @@ def load_dictionary(path: str | Path) -> KnowledgeBase:
             continue
         cid, sep, name = (part.strip() for part in line.partition("||"))
         if not (sep and cid and name):
-            raise malformed(path, lineno, f"expected 'ID||name', got {line!r}")
+            raise malformed(path, lineno, f"expected 'ID||name', got {clip(line)!r}")
         known = names.setdefault(cid, [])
         if name not in known:
             known.append(name)

@@ -18,9 +18,9 @@ from itertools import islice
 from pathlib import Path
 
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.files import (
     build_kb,
+    clip,
     drop_ambiguous_alt_ids,
     file_stem,
     file_version,
@@ -28,6 +28,7 @@ from bel_core.kb.files import (
     malformed,
     read_lines,
 )
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept
 
 logger = logging.getLogger(__name__)
@@ -48,12 +49,16 @@ def _obo_value(tag: str, value: str, path: Path, lineno: int) -> str | None:
     if tag in ("def", "synonym"):
         match = (_OBO_QUOTED if tag == "def" else _OBO_SYNONYM).match(value)
         if not match:
-            raise malformed(path, lineno, f'expected {tag}: "text" ..., got {value!r}')
+            raise malformed(path, lineno, f'expected {tag}: "text" ..., got {clip(value)!r}')
         if tag == "synonym" and (match[2] not in _OBO_KEPT_SCOPES or match[3] in _OBO_DROPPED_SYNONYM_TYPES):
             return None
         return re.sub(r"\\(.)", r"\1", match[1])
-    # Ids come first; "! comment", "{modifiers}" and xref descriptions follow them.
-    return value.split()[0] if tag in ("is_a", "xref", "alt_id") else value.strip()
+    if tag in ("is_a", "xref", "alt_id"):
+        # Ids come first; "! comment", "{modifiers}" and xref descriptions follow them.
+        if not value.split():
+            raise malformed(path, lineno, f"expected an id after '{tag}:'")
+        return value.split()[0]
+    return value.strip()
 
 
 def _read_obo(path: Path) -> tuple[dict[str, str], dict[str, Concept]]:
@@ -91,7 +96,7 @@ def _read_obo(path: Path) -> tuple[dict[str, str], dict[str, Concept]]:
             continue
         tag, sep, value = line.partition(":")
         if not sep:
-            raise malformed(path, lineno, f"expected 'tag: value', got {line!r}")
+            raise malformed(path, lineno, f"expected 'tag: value', got {clip(line)!r}")
         if stanza is None:
             if start == 0:  # before the first stanza: header tags
                 header.setdefault(tag, value.strip())
@@ -118,32 +123,49 @@ def _restrict_and_type(terms: dict[str, Concept], roots: Sequence[str], path: Pa
         )
     tops = set(roots) or {cid for cid, t in terms.items() if not any(p in terms for p in t.parents)}
     categories = {cid for cid, t in terms.items() if tops.intersection(t.parents)}
-    # For each term: (roots reached, categories reached) among itself and its ancestors.
-    reached: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-
-    def walk(cid: str) -> tuple[frozenset[str], frozenset[str]]:
-        if cid not in reached:
-            reached[cid] = (frozenset(), frozenset())  # placeholder: an is_a cycle ends here
-            up_roots = {cid} & tops
-            up_cats = {cid} & categories
-            for parent in terms[cid].parents:
-                if parent in terms:
-                    parent_roots, parent_cats = walk(parent)
-                    up_roots |= parent_roots
-                    up_cats |= parent_cats
-            reached[cid] = (frozenset(up_roots), frozenset(up_cats))
-        return reached[cid]
-
-    kept = {cid for cid in terms if walk(cid)[0]}
+    reached = _ancestors_within(terms, tops, categories)
+    kept = {cid for cid in terms if reached[cid][0]}
     return [
         replace(
             t,
-            types=tuple(sorted({terms[c].name for c in walk(cid)[1]})),
+            types=tuple(sorted({terms[c].name for c in reached[cid][1]})),
             parents=tuple(p for p in t.parents if p in kept),
         )
         for cid, t in terms.items()
         if cid in kept
     ]
+
+
+def _ancestors_within(
+    terms: dict[str, Concept], tops: set[str], categories: set[str]
+) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """For each term, the (roots, categories) among itself and its ancestors.
+
+    A depth-first walk over ``is_a`` with an explicit stack: an ontology's chains can be
+    deeper than Python's recursion limit. A term met again while its own ancestors are
+    being walked (an ``is_a`` cycle) counts as reaching nothing from there.
+    """
+    reached: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    for first in terms:
+        if first in reached:
+            continue
+        reached[first] = (frozenset(), frozenset())  # placeholder: an is_a cycle ends here
+        stack = [(first, iter(terms[first].parents))]
+        while stack:
+            cid, parents = stack[-1]
+            parent = next((p for p in parents if p in terms and p not in reached), None)
+            if parent is not None:
+                reached[parent] = (frozenset(), frozenset())
+                stack.append((parent, iter(terms[parent].parents)))
+                continue
+            stack.pop()
+            up_roots, up_cats = {cid} & tops, {cid} & categories
+            for p in terms[cid].parents:
+                if p in terms:
+                    up_roots |= reached[p][0]
+                    up_cats |= reached[p][1]
+            reached[cid] = (frozenset(up_roots), frozenset(up_cats))
+    return reached
 
 
 def load_obo(path: str | Path, *, roots: Sequence[str] = ()) -> KnowledgeBase:

@@ -19,6 +19,12 @@ exact-name query took 45 ms at the median and 0.95 s at p95 that way. FTS5's own
 indexes were not used: they index *token* prefixes ("sept*" matches "atrial septal defect"), not names that
 start with the query, and they cannot order by length. Queries of one or two characters
 have no trigram; "contains" then scans ``names`` in order until ``limit`` concepts are found.
+
+A query is text, never FTS5 syntax: each trigram goes into the MATCH string as a quoted
+string, and the trigram counts are looked up through one JSON parameter, not one ``?`` per
+trigram (a 260,000-character query used to exceed SQLite's variable limit). Queries longer
+than ``MAX_QUERY_CHARS`` are refused with a message by :func:`check_query`, which the
+pipeline's in-memory search path calls as well.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ _TYPE_SEP = "\x1f"  # types of one concept, joined; never part of a type name
 _BATCH = 50_000
 _LAST = "\U0010ffff"  # sorts after every character: key + _LAST bounds the names starting with key
 _TRIGRAMS_PER_QUERY = 4  # rare, non-overlapping; more rarely narrows further, fewer lets false hits through
+# Far above any KB name (the longest UMLS names have a few hundred characters), far below what
+# slows a lookup down: every query this long is still answered in milliseconds.
+MAX_QUERY_CHARS = 1_000
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -177,6 +186,19 @@ def build_index(
     return path
 
 
+def check_query(query: str) -> None:
+    """Refuse a KB search query over ``MAX_QUERY_CHARS`` characters.
+
+    Raises:
+        KnowledgeBaseError: the query is too long (its length and the limit are in the message).
+    """
+    if len(query) > MAX_QUERY_CHARS:
+        raise KnowledgeBaseError(
+            f"A KB search query can have at most {MAX_QUERY_CHARS:,} characters; this one has {len(query):,}. "
+            "Search for a name, a part of one, or an id."
+        )
+
+
 class KBSearchIndex:
     """Read-only search over a built index file; safe to share between threads (one lock).
 
@@ -227,7 +249,11 @@ class KBSearchIndex:
 
         Returns:
             At most ``limit`` distinct primary concept ids.
+
+        Raises:
+            KnowledgeBaseError: the query is longer than ``MAX_QUERY_CHARS``.
         """
+        check_query(query)
         key = normalize(query)
         if limit <= 0 or not key:
             return []
@@ -292,8 +318,12 @@ class KBSearchIndex:
         """The rarest non-overlapping trigrams of ``key``; empty when one occurs in no name (nothing matches)."""
         positions = range(len(key) - 2)
         wanted = sorted({key[i : i + 3] for i in positions})
-        marks = ",".join("?" * len(wanted))
-        counts = dict(self._con.execute(f"SELECT trigram, names FROM trigrams WHERE trigram IN ({marks})", wanted))
+        counts = dict(
+            self._con.execute(
+                "SELECT trigram, names FROM trigrams WHERE trigram IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )
+        )
         if len(counts) < len(wanted):
             return []
         chosen: list[int] = []

@@ -23,8 +23,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.files import build_kb, file_version, malformed, read_lines
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept
 
 # The UMLS semantic groups (McCray et al. 2001; NLM's SemGroups.txt): group -> its TUIs.
@@ -62,7 +62,10 @@ def _rrf_files(paths: Sequence[str | Path]) -> dict[str, Path]:
     """MRCONSO/MRSTY/MRDEF by table name, from files or release directories."""
     found: dict[str, Path] = {}
     for path in map(Path, paths):
-        candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+        try:
+            candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+        except OSError as e:
+            raise KnowledgeBaseError(f"{path}: cannot list the directory ({e.strerror or e})") from e
         for file in candidates:
             table = file.name.upper().split(".")[0]
             if table in _FIELDS:

@@ -1,9 +1,11 @@
-"""Building a ``LinkingPipeline``: from settings alone, or from a ``bel train`` model directory.
+"""The parts of a ``LinkingPipeline``: from settings alone, or from a ``bel train`` model directory.
 
 Stage: start-up. Loads the KB (plus curator-added synonyms when given), builds or loads the
 retrieval indexes and, for large KBs, the disk-backed search index, loads the trained
 components a model directory lists (priors, fine-tuned encoder, reranker, calibration)
-and the linker options recorded with them. It links nothing itself.
+and the linker options recorded with them, and hands them over as an ``Assembly``
+(``LinkingPipeline.from_settings`` / ``from_model_dir`` put it together). It links nothing
+itself and does not know the pipeline class.
 """
 
 from __future__ import annotations
@@ -15,20 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bel_core.retrieve.priors import AliasExtension
 from bel_core.config import Settings
-from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
-from bel_core.linking.detect import DictionaryMatcher
 from bel_core.errors import ModelUnavailableError
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.loaders import load_kb
 from bel_core.kb.search import KBSearchIndex
-from bel_core.linking.memory import MemoryConfig
-from bel_core.runtime.model_dir import check_kb, component_path, read_manifest
+from bel_core.linking.detect import DictionaryMatcher
+from bel_core.linking.options import RERANKER_BATCH_SIZE, LinkOptions
+from bel_core.linking.stages import Stages
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
+from bel_core.retrieve.priors import AliasExtension
 from bel_core.retrieve.tfidf import TfidfRetriever
+from bel_core.runtime.model_dir import check_kb, component_path, read_manifest
+from bel_core.types import Progress
 
-if TYPE_CHECKING:
-    from bel_core.linking.pipeline import LinkingPipeline, LinkOptions, Progress
+if TYPE_CHECKING:  # torch loads only when a reranker is used
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
 
 logger = logging.getLogger(__name__)
 
@@ -134,54 +138,77 @@ def load_settings_kb(settings: Settings, progress: Progress | None = None) -> Kn
     return kb
 
 
+@dataclass(frozen=True, slots=True)
+class Assembly:
+    """What the builder hands the pipeline.
+
+    Attributes:
+        stages: the loaded parts.
+        options: the linker options (a model directory's, else from the settings).
+        extension_version: version of the curator synonyms indexed with the KB.
+        fit_calibrator: no trained calibration and no reranker: calibrate on synthetic mentions.
+        source: where the parts came from (for the log).
+    """
+
+    stages: Stages
+    options: LinkOptions
+    extension_version: str
+    fit_calibrator: bool
+    source: str
+
+
+def settings_options(settings: Settings) -> LinkOptions:
+    """The options of a linker without model directory: defaults, plus the settings' top-k and fusion weight."""
+    return LinkOptions(top_k=settings.retrieval.top_k, dense_weight=settings.retrieval.dense_weight)
+
+
 def build_from_settings(
-    cls: type[LinkingPipeline],
-    settings: Settings,
-    progress: Progress | None,
-    synonyms: SynonymExtension = NO_SYNONYMS,
-) -> LinkingPipeline:
+    settings: Settings, progress: Progress | None, synonyms: SynonymExtension = NO_SYNONYMS
+) -> Assembly:
     """Retrieval-only linker, calibrated on synthetic mentions (see ``LinkingPipeline.from_settings``)."""
     report = progress or _noop
     base = load_settings_kb(settings, report)
     kb = synonyms.apply(base)
     tfidf, dense = build_retrievers(kb, settings, settings.retrieval.dense_model, report, extends=base)
-    pipeline = cls(
+    stages = Stages(
         kb,
         tfidf,
         DictionaryMatcher.from_kb(kb, min_chars=settings.detection.min_chars),
         dense=dense,
-        dense_weight=settings.retrieval.dense_weight,
-        top_k=settings.retrieval.top_k,
         search_index=build_search_index(kb, settings, report),
-        extension_version=synonyms.version,
     )
-    report("calibrate", 0, 1)
-    pipeline.fit_calibrator(settings.cache_dir)
-    report("calibrate", 1, 1)
-    return pipeline
+    return Assembly(stages, settings_options(settings), synonyms.version, True, "settings")
 
 
-def link_options(linker: Mapping[str, Any]) -> LinkOptions:
-    """``LinkOptions`` from a manifest's ``linker`` block (missing keys keep their defaults)."""
-    from bel_core.linking.pipeline import LinkOptions
+def load_reranker(
+    folder: Path, linker: Mapping[str, Any], settings: Settings, *, calibrated: bool
+) -> CrossEncoderReranker:
+    """The reranker of a model directory, loaded as its manifest's ``linker`` block says.
 
-    memory = linker.get("memory", {})
-    return LinkOptions(
-        abbreviations=linker.get("abbreviations", "long"),
-        exact_first=bool(linker.get("exact_first", True)),
-        rerank_depth=int(linker.get("rerank_depth", 16)),
-        context_chars=int(linker.get("context_chars", 256)),
-        memory=None if memory is None else MemoryConfig(**memory),
+    This is the one place that decides which calibration the reranker's scores get: the
+    model directory's final calibration (``calibrated=False``: it replaces every candidate's
+    probability, so the reranker's own ``calibration.json`` would be computed for nothing),
+    else the reranker folder's own margin calibration.
+    """
+    from bel_core.rerank.cross_encoder import FOLDER_CALIBRATION, CrossEncoderReranker
+
+    return CrossEncoderReranker.load(
+        str(folder),
+        max_length=linker.get("reranker_max_length"),
+        batch_size=int(linker.get("reranker_batch_size", RERANKER_BATCH_SIZE)),
+        quantize=bool(linker.get("quantize", False)),
+        calibration=FOLDER_CALIBRATION if calibrated else None,
+        runtime=settings.inference.runtime,
+        cache_dir=settings.cache_dir,
     )
 
 
 def build_from_model_dir(
-    cls: type[LinkingPipeline],
     model_dir: Path,
     settings: Settings,
     progress: Progress | None,
     synonyms: SynonymExtension = NO_SYNONYMS,
-) -> LinkingPipeline:
+) -> Assembly:
     """Linker from a ``bel train`` directory over the KB ``settings`` names (see ``from_model_dir``)."""
     from bel_core.calibrate import lists as link_calibration
 
@@ -203,39 +230,25 @@ def build_from_model_dir(
     encoder_name = str(encoder) if encoder else settings.retrieval.dense_model
     tfidf, dense = build_retrievers(kb, settings, encoder_name, report, extends=plain)
     linker = manifest.linker
-    reranker = None
-    reranker_dir = component_path(model_dir, manifest, "reranker")
-    if reranker_dir is not None and linker.get("rerank", True):
-        from bel_core.rerank.cross_encoder import CrossEncoderReranker
-
-        report("reranker", 0, 1)
-        reranker = CrossEncoderReranker.load(
-            str(reranker_dir),
-            max_length=linker.get("reranker_max_length"),
-            batch_size=int(linker.get("reranker_batch_size", 64)),
-            quantize=bool(linker.get("quantize", False)),
-            runtime=settings.inference.runtime,
-            cache_dir=settings.cache_dir,
-        )
-        report("reranker", 1, 1)
     # Without the dense stage the lists differ: a directory that has their own calibration uses it.
     sparse_calibration = component_path(model_dir, manifest, "calibration_sparse") if dense is None else None
     calibration = sparse_calibration or component_path(model_dir, manifest, "calibration")
-    pipeline = cls(
+    reranker = None
+    reranker_dir = component_path(model_dir, manifest, "reranker")
+    if reranker_dir is not None and linker.get("rerank", True):
+        report("reranker", 0, 1)
+        reranker = load_reranker(reranker_dir, linker, settings, calibrated=calibration is None)
+        report("reranker", 1, 1)
+    stages = Stages(
         kb,
         tfidf,
         DictionaryMatcher.from_kb(curated, min_chars=settings.detection.min_chars),
         dense=dense,
-        dense_weight=float(linker.get("dense_weight", settings.retrieval.dense_weight)),
-        top_k=int(linker.get("top_k", settings.retrieval.top_k)),
-        calibrator=link_calibration.load(calibration) if calibration else None,
         reranker=reranker,
+        calibrator=link_calibration.load(calibration) if calibration else None,
         priors=priors,
-        options=link_options(linker),
         search_index=build_search_index(kb, settings, report),
-        extension_version=synonyms.version,
     )
-    if pipeline.calibrator is None and reranker is None:
-        pipeline.fit_calibrator(settings.cache_dir)
-    logger.info("Linker loaded from %s: %s", model_dir, pipeline.model_version)
-    return pipeline
+    options = LinkOptions.from_json(linker, base=settings_options(settings))
+    fit = calibration is None and reranker is None
+    return Assembly(stages, options, synonyms.version, fit, str(model_dir))

@@ -8,24 +8,12 @@ by whichever model the curator chooses, and a flag when the two top-1 concepts d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from bel_core.types import Candidate, Document, LinkResult, Mention
+from bel_core.types import Candidate, LinkResult
 
 OrderBy = Literal["reranker", "generator"]
-
-
-class SecondLinker(Protocol):
-    """What the store needs of the generative linker to record its runs beside the pipeline's."""
-
-    @property
-    def model_version(self) -> str: ...
-
-    def link(
-        self, mentions: Sequence[Mention], documents: Mapping[str, Document] | None = None
-    ) -> list[LinkResult]: ...
 
 
 @dataclass(frozen=True, slots=True)

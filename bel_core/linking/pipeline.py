@@ -1,12 +1,17 @@
 """The linker: detect mentions, retrieve, (optionally) rerank, calibrate, make documents consistent.
 
 ``link`` runs, per batch of mentions: short forms defined in the document expanded
-(``abbrev``) -> TF-IDF + dense retrieval, fused -> exact alias hits first by training
-link counts (``augment``) -> cross-encoder reranking with document context (``rerank``)
--> calibrated probabilities (``link_calibration`` or the synthetic ``ScoreCalibrator``) ->
+(``abbrev``) -> sparse + dense retrieval, fused -> exact alias hits first by training
+link counts (``retrieve.priors``) -> reranking with document context (``rerank``) ->
+calibrated probabilities (``calibrate.lists`` or the synthetic ``ScoreCalibrator``) ->
 document memory (``memory``) -> an explicit NIL probability. Without documents each
-distinct mention text is ranked once, alone. ``LinkingPipeline`` is what the app, the CLI
-and ``usecases.services`` hold (through the ``Linker`` protocol); it stores nothing.
+distinct mention text is ranked once, alone.
+
+The stages are injected (``Stages``), each typed by a protocol, and the options
+(``LinkOptions``) are a frozen record: a variant of a pipeline (no reranker, another
+calibrator, more candidates) is a new pipeline over the same stages (:meth:`evolve`),
+never a mutated one. ``LinkingPipeline`` is what the app, the CLI and ``usecases`` hold
+(through the ``Linker`` protocol); it stores nothing.
 """
 
 from __future__ import annotations
@@ -16,58 +21,33 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bel_core.linking.abbrev import abbreviation_map, expand
-from bel_core.retrieve.priors import AliasExtension, annotate, exact_first
 from bel_core.calibrate.scores import FEATURES, CalibrationReport, ScoreCalibrator, fit_on_kb
 from bel_core.config import Settings
-from bel_core.retrieve.dense import DenseRetriever
-from bel_core.linking.detect import DictionaryMatcher
-from bel_core.retrieve.fusion import fuse as fuse  # re-exported: the fusion rule is part of this stage's API
-from bel_core.retrieve.fusion import merge_best
 from bel_core.kb.knowledge_base import KnowledgeBase
-from bel_core.linking.memory import MemoryConfig, remember
-from bel_core.retrieve.tfidf import Exclusion, TfidfRetriever
-from bel_core.types import Candidate, Concept, Decision, Document, LinkResult, Mention
+from bel_core.kb.search import check_query
+from bel_core.linking.abbrev import abbreviation_map, expand
+from bel_core.linking.builder import NO_SYNONYMS, Assembly, SynonymExtension, build_from_model_dir, build_from_settings
+from bel_core.linking.memory import remember
+from bel_core.linking.options import LinkOptions
+from bel_core.linking.stages import Detector, KBSearch, Stages
+from bel_core.retrieve.fusion import fuse, merge_best
+from bel_core.retrieve.priors import AliasExtension, annotate, exact_first
+from bel_core.retrieve.protocols import Exclusion, Retriever
+from bel_core.types import Candidate, Concept, Decision, Document, LinkResult, Mention, Progress
 
-if TYPE_CHECKING:  # torch loads only when a reranker is configured
-    from bel_core.kb.search import KBSearchIndex
+if TYPE_CHECKING:
     from bel_core.calibrate.lists import ListCalibrator
-    from bel_core.linking.builder import SynonymExtension
-    from bel_core.rerank.cross_encoder import CrossEncoderReranker
+    from bel_core.rerank.protocols import Reranker
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total): "kb", "tfidf", "dense", "search", "calibrate"
 CALIBRATION_QUERIES = 2000
 CALIBRATION_SEED = 13
-
-
-@dataclass(frozen=True, slots=True)
-class LinkOptions:
-    """How ``link`` uses documents, priors and the reranker (a model directory records them).
-
-    Attributes:
-        abbreviations: with documents, query a short form defined in the document by its
-            long form (``long``), by both keeping each concept's better score (``both``), or not.
-        exact_first: exact alias hits first, ordered by training link counts.
-        rerank_depth: retrieval candidates the reranker sees per mention.
-        prior_over_reranker: after reranking, exact hits that training linked the text to
-            go back to the top (needs ``exact_first``).
-        context_chars: characters of document text around a mention given to the reranker.
-        memory: document-consistency rules, or None to switch them off.
-    """
-
-    abbreviations: Literal["off", "long", "both"] = "long"
-    exact_first: bool = False
-    rerank_depth: int = 16
-    prior_over_reranker: bool = False
-    context_chars: int = 256
-    memory: MemoryConfig | None = field(default_factory=MemoryConfig)
 
 
 def nil_probability(candidates: Sequence[Candidate]) -> float | None:
@@ -98,78 +78,91 @@ def calibrate_lists(calibrator: ListCalibrator, lists: Sequence[list[Candidate]]
     return out
 
 
-class Linker(Protocol):
-    """What the storage and UI layers need from a linker (duck-typed, no model imports)."""
-
-    kb_version: str
-
-    @property
-    def model_version(self) -> str: ...  # read-only: LinkingPipeline derives it
-
-    def detect(self, document: Document) -> list[Mention]: ...
-    def link(
-        self,
-        mentions: Sequence[Mention],
-        *,
-        documents: Mapping[str, Document] | None = None,
-        decisions: Sequence[Decision] = (),
-    ) -> list[LinkResult]: ...
-    def search_kb(self, query: str, limit: int = 20, types: Sequence[str] | None = None) -> list[Concept]: ...
-    def concept(self, concept_id: str) -> Concept: ...
-
-
 class LinkingPipeline:
     """Detection, hybrid retrieval, optional priors and reranking, calibration over one KB.
 
     Attributes:
-        kb: the knowledge base that is indexed (the base KB, or it extended with training aliases).
-        model_version: retrievers, encoder version, weight, reranker and calibrator hash (stored with runs).
-        kb_version: KB name, version and content fingerprint prefix.
+        stages: the injected parts (read them through the properties below).
+        options: how ``link`` ranks (a model directory records them).
         calibration_report: how well the calibrator did on held-out mentions, or None.
-        search_index: the disk-backed KB search used by ``search_kb`` (large KBs), or None.
         extension_version: version of the curator synonyms indexed with the KB ("none": none).
+        kb_version: KB name, version and content fingerprint prefix.
     """
 
     def __init__(
         self,
-        kb: KnowledgeBase,
-        tfidf: TfidfRetriever,
-        detector: DictionaryMatcher,
-        *,
-        dense: DenseRetriever | None = None,
-        dense_weight: float = 0.5,
-        top_k: int = 10,
-        calibrator: ListCalibrator | None = None,
-        calibration_report: CalibrationReport | None = None,
-        reranker: CrossEncoderReranker | None = None,
-        priors: AliasExtension | None = None,
+        stages: Stages,
         options: LinkOptions | None = None,
-        search_index: KBSearchIndex | None = None,
+        *,
+        calibration_report: CalibrationReport | None = None,
         extension_version: str = "none",
     ) -> None:
-        self.kb = kb
-        self.tfidf = tfidf
-        self.detector = detector
-        self.dense = dense
-        self.dense_weight = dense_weight
-        self.top_k = top_k
-        self.calibrator = calibrator
-        self.calibration_report = calibration_report
-        self.reranker = reranker
-        self.priors = priors
+        self.stages = stages
         self.options = options or LinkOptions()
-        self.search_index = search_index
+        self.calibration_report = calibration_report
         self.extension_version = extension_version
+        kb = stages.kb
         self.kb_version = f"{kb.name}:{kb.version}:{kb.fingerprint[:12]}"
+
+    def evolve(self, *, options: LinkOptions | None = None, **stages: Any) -> LinkingPipeline:
+        """A new pipeline over the same stages, with ``options`` and the named stages replaced.
+
+        ``pipeline.evolve(reranker=None)`` is the same linker without its reranker; this one is unchanged.
+        """
+        return LinkingPipeline(
+            replace(self.stages, **stages),
+            options or self.options,
+            calibration_report=self.calibration_report,
+            extension_version=self.extension_version,
+        )
+
+    # Read-only views of the stages and of the options the UI shows.
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.stages.kb
+
+    @property
+    def tfidf(self) -> Retriever:
+        return self.stages.tfidf
+
+    @property
+    def detector(self) -> Detector:
+        return self.stages.detector
+
+    @property
+    def dense(self) -> Retriever | None:
+        return self.stages.dense
+
+    @property
+    def reranker(self) -> Reranker | None:
+        return self.stages.reranker
+
+    @property
+    def calibrator(self) -> ListCalibrator | None:
+        return self.stages.calibrator
+
+    @property
+    def priors(self) -> AliasExtension | None:
+        return self.stages.priors
+
+    @property
+    def search_index(self) -> KBSearch | None:
+        return self.stages.search_index
+
+    @property
+    def top_k(self) -> int:
+        return self.options.top_k
+
+    @property
+    def dense_weight(self) -> float:
+        return self.options.dense_weight
 
     @property
     def retrieval_version(self) -> str:
         """Identifies the ranking (not the calibration): keys the calibrator cache."""
-        lo, hi = self.tfidf.vectorizer.ngram_range
-        sparse = f"tfidf-char{lo}-{hi}"
         if self.dense is None:
-            return sparse
-        return f"{sparse}+dense[{self.dense.spec.version}]@w{self.dense_weight:.2f}"
+            return self.tfidf.version
+        return f"{self.tfidf.version}+dense[{self.dense.version}]@w{self.dense_weight:.2f}"
 
     @property
     def model_version(self) -> str:
@@ -205,9 +198,10 @@ class LinkingPipeline:
         ]
 
     def warm_up(self) -> None:
-        """Load the lazily loaded query encoder now, so that the first ``link`` call is not the slow one."""
+        """Load what the retrievers load lazily (the query encoder) now, so that the first ``link`` is not slow."""
+        self.tfidf.warm_up()
         if self.dense is not None:
-            self.dense.model()
+            self.dense.warm_up()
 
     def detect(self, document: Document) -> list[Mention]:
         """Dictionary mentions in ``document`` (longest match, non-overlapping)."""
@@ -318,6 +312,7 @@ class LinkingPipeline:
 
         Same order either way: from the disk index when the KB is large, else ``KnowledgeBase.search``.
         """
+        check_query(query)  # too long a query is refused the same way on both paths
         if self.search_index is not None:
             return [self.kb.get(cid) for cid in self.search_index.search(query, limit=limit, types=types)]
         return self.kb.search(query, limit=limit, types=types)
@@ -326,8 +321,8 @@ class LinkingPipeline:
         """The concept for an id or alt id; raises ``UnknownConceptError``."""
         return self.kb.get(concept_id)
 
-    def fit_calibrator(self, cache_dir: Path | None = None) -> None:
-        """Fit (or load from ``cache_dir/calibration/``) the synthetic-mention calibrator for this ranking."""
+    def with_fitted_calibrator(self, cache_dir: Path | None = None) -> LinkingPipeline:
+        """This linker calibrated on synthetic mentions (fitted, or loaded from ``cache_dir/calibration/``)."""
         # Everything the fitted parameters depend on: a change refits instead of loading stale JSON.
         recipe = "|".join(
             [
@@ -343,22 +338,23 @@ class LinkingPipeline:
         path = cache_dir / "calibration" / f"{key}.json" if cache_dir else None
         if path and path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
-            self.calibrator = ScoreCalibrator.from_json(data["calibrator"])
-            self.calibration_report = CalibrationReport(**data["report"])
             logger.info("Calibrator cache hit: %s", path)
-            return
+            return self._calibrated(ScoreCalibrator.from_json(data["calibrator"]), CalibrationReport(**data["report"]))
         started = time.perf_counter()
-        calibrator, self.calibration_report = fit_on_kb(
-            self.rank, self.kb, n=CALIBRATION_QUERIES, seed=CALIBRATION_SEED
-        )
-        self.calibrator = calibrator
+        calibrator, report = fit_on_kb(self.rank, self.kb, n=CALIBRATION_QUERIES, seed=CALIBRATION_SEED)
         logger.info("Calibrator fitted in %.1f s", time.perf_counter() - started)
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            data = {"calibrator": calibrator.to_json(), "report": asdict(self.calibration_report)}
+            data = {"calibrator": calibrator.to_json(), "report": asdict(report)}
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
             os.replace(tmp, path)  # atomic: two app processes may fit at once
+        return self._calibrated(calibrator, report)
+
+    def _calibrated(self, calibrator: ScoreCalibrator, report: CalibrationReport) -> LinkingPipeline:
+        stages = replace(self.stages, calibrator=calibrator)
+        version = self.extension_version
+        return LinkingPipeline(stages, self.options, calibration_report=report, extension_version=version)
 
     @classmethod
     def from_settings(
@@ -378,13 +374,11 @@ class LinkingPipeline:
             KnowledgeBaseError: the KB cannot be loaded, or synonyms name ids it lacks.
             ModelUnavailableError: an enabled model is unavailable, or the model directory is invalid.
         """
-        from bel_core.linking.builder import NO_SYNONYMS, build_from_model_dir, build_from_settings
-
         extension = synonyms or NO_SYNONYMS
         if settings.retrieval.models_dir:
             models = Path(settings.retrieval.models_dir).expanduser()
-            return build_from_model_dir(cls, models, settings, progress, extension)
-        return build_from_settings(cls, settings, progress, extension)
+            return cls._assemble(build_from_model_dir(models, settings, progress, extension), settings, progress)
+        return cls._assemble(build_from_settings(settings, progress, extension), settings, progress)
 
     @classmethod
     def from_model_dir(
@@ -395,6 +389,15 @@ class LinkingPipeline:
         Raises:
             ModelUnavailableError: the directory is invalid or was trained for another KB content.
         """
-        from bel_core.linking.builder import build_from_model_dir
+        return cls._assemble(build_from_model_dir(model_dir, settings, progress), settings, progress)
 
-        return build_from_model_dir(cls, model_dir, settings, progress)
+    @classmethod
+    def _assemble(cls, parts: Assembly, settings: Settings, progress: Progress | None) -> LinkingPipeline:
+        pipeline = cls(parts.stages, parts.options, extension_version=parts.extension_version)
+        if parts.fit_calibrator:
+            report = progress or (lambda stage, done, total: None)
+            report("calibrate", 0, 1)
+            pipeline = pipeline.with_fitted_calibrator(settings.cache_dir)
+            report("calibrate", 1, 1)
+        logger.info("Linker ready from %s: %s", parts.source, pipeline.model_version)
+        return pipeline

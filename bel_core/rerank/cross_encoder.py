@@ -17,15 +17,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
-from bel_core.runtime import onnx as onnx_inference
-from bel_core.calibrate.margin import MarginCalibrator, margin_calibrator_from_json
-from bel_core.retrieve.dense import MINILM_PACKAGE, file_sha256, resolve_encoder
+from bel_core.calibrate.margin import MarginCalibrator, margin_calibrator_from_json, sigmoid
 from bel_core.errors import ModelUnavailableError, UnknownConceptError
 from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.retrieve.dense import MINILM_PACKAGE, file_sha256, resolve_encoder
+from bel_core.runtime import onnx as onnx_inference
 from bel_core.runtime.onnx import RUNTIMES, OnnxModel, in_length_order
 from bel_core.types import Candidate, Mention
 
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 SERIALIZATION_VERSION = "basilisk-1"  # bump if serialize_left/right change: saved models record it
 DEFAULT_MAX_LENGTH = 128
+FOLDER_CALIBRATION: Final = "folder"  # load(calibration=...): the model folder's own calibration file, if any
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 
 
@@ -106,7 +107,8 @@ def _weights_digest(folder: Path) -> str:
     raise ModelUnavailableError(f"No weights file ({' or '.join(_WEIGHT_FILES)}) in {folder}")
 
 
-def _find_calibration(folder: Path) -> Path | None:
+def folder_calibration(folder: Path) -> Path | None:
+    """A reranker folder's own margin calibration: ``calibration.json``, or BASILISK's one ``calibration/*.json``."""
     if (folder / "calibration.json").is_file():
         return folder / "calibration.json"
     found = sorted((folder / "calibration").glob("*.json")) if (folder / "calibration").is_dir() else []
@@ -115,10 +117,6 @@ def _find_calibration(folder: Path) -> Path | None:
 
 def _logits(model: PreTrainedModel, features: dict[str, Any]) -> torch.Tensor:
     return model(**features).logits
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
 
 class CrossEncoderReranker:
@@ -161,7 +159,7 @@ class CrossEncoderReranker:
         max_length: int | None = None,
         batch_size: int = 32,
         quantize: bool = False,
-        calibration: str | Path | None = None,
+        calibration: Path | Literal["folder"] | None = FOLDER_CALIBRATION,
         runtime: str = "torch",
         cache_dir: Path | None = None,
     ) -> CrossEncoderReranker:
@@ -175,7 +173,8 @@ class CrossEncoderReranker:
             batch_size: pairs per forward pass.
             quantize: dynamic int8 quantization of the Linear layers (faster on CPU), in
                 PyTorch or, with ``runtime="onnx"``, in ONNX Runtime (the PyTorch model stays float).
-            calibration: a calibration JSON file; default: the folder's ``calibration.json``.
+            calibration: a calibration JSON file, None for none (raw ``sigmoid(margin)`` only), or
+                ``FOLDER_CALIBRATION`` (the default): the folder's own (:func:`folder_calibration`).
             runtime: ``torch``, or ``onnx`` to score with ONNX Runtime (exported once to
                 ``cache_dir/onnx/``; PyTorch is kept when there is no ``cache_dir`` or export fails).
             cache_dir: root cache folder for the ONNX file.
@@ -200,7 +199,8 @@ class CrossEncoderReranker:
             raise ModelUnavailableError(f"Cannot load reranker {path_or_id!r} offline from {folder}: {e}") from e
         model.eval()
         version = f"{name}@{_weights_digest(folder)}"
-        calibration_path = Path(calibration) if calibration is not None else _find_calibration(folder)
+        own = calibration == FOLDER_CALIBRATION
+        calibration_path = folder_calibration(folder) if own else Path(calibration) if calibration else None
         calibrator = None
         if calibration_path is not None:
             calibrator = margin_calibrator_from_json(json.loads(calibration_path.read_text(encoding="utf-8")))
@@ -237,7 +237,7 @@ class CrossEncoderReranker:
         from torch.ao.quantization import quantize_dynamic
 
         if not self.quantized:
-            self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
             self.version += "+int8"
             self.quantized = True
 
@@ -286,7 +286,7 @@ class CrossEncoderReranker:
 
     def score_pairs(self, lefts: Sequence[str], rights: Sequence[str]) -> np.ndarray:
         """Uncalibrated P(right) per pair: ``sigmoid(margin)``."""
-        return _sigmoid(self.margins(lefts, rights))
+        return sigmoid(self.margins(lefts, rights))
 
     def rerank(
         self,
@@ -316,7 +316,7 @@ class CrossEncoderReranker:
             keys.append([pairs.setdefault((left, self._right(c, kb)), len(pairs)) for c in ranked])
         unique = list(pairs)
         margins = self.margins([p[0] for p in unique], [p[1] for p in unique])
-        probs = _sigmoid(margins)
+        probs = sigmoid(margins)
         calibrated = self.calibrator.predict(margins) if self.calibrator is not None else None
         out = []
         for ranked, idx in zip(candidates, keys, strict=True):

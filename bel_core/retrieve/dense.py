@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from bel_core.runtime import onnx as onnx_inference
 from bel_core.errors import ModelUnavailableError
 from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.retrieve.protocols import Exclusion
+from bel_core.retrieve.tfidf import AliasTable
+from bel_core.runtime import onnx as onnx_inference
 from bel_core.runtime.onnx import RUNTIMES, OnnxModel
-from bel_core.retrieve.tfidf import AliasTable, Exclusion
 from bel_core.text import normalize
 from bel_core.types import Candidate
 
@@ -228,9 +229,14 @@ class DenseRetriever:
         self.runtime = runtime if cache_dir is not None else "torch"
         self.cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
-        self._onnx: OnnxModel | None = None
+        self.onnx: OnnxModel | None = None  # encodes through ONNX Runtime once the model loaded, when set
         self._lock = threading.Lock()  # Streamlit sessions share one retriever
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def version(self) -> str:
+        """The encoder's version: its weights decide the ranking."""
+        return self.spec.version
 
     @classmethod
     def build(
@@ -322,6 +328,10 @@ class DenseRetriever:
         assert out is not None  # from_kb guarantees at least one alias
         return out
 
+    def warm_up(self) -> None:
+        """Load the query encoder now (a cached index loads without it)."""
+        self.model()
+
     def model(self) -> SentenceTransformer:
         """The query encoder, loaded on first use (a cached index needs it only to answer queries)."""
         with self._lock:
@@ -329,7 +339,7 @@ class DenseRetriever:
                 model = load_encoder(self.spec)
                 if self.runtime == "onnx" and self.cache_dir is not None:
                     example = _tokenizer(model)(["a", "an example of several words"])
-                    self._onnx = onnx_inference.load(
+                    self.onnx = onnx_inference.load(
                         model, _sentence_embedding, example, cache_dir=self.cache_dir, version=self.spec.version
                     )
                 self._model = model
@@ -337,8 +347,8 @@ class DenseRetriever:
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         model = self.model()
-        if self._onnx is not None:
-            vecs = self._onnx.encode(texts, _tokenizer(model), batch_size)
+        if self.onnx is not None:
+            vecs = self.onnx.encode(texts, _tokenizer(model), batch_size)
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)  # as normalize_embeddings
         else:
             vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)

@@ -8,35 +8,21 @@ best alias wins). This module does not fuse stages or calibrate scores (see
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.retrieve.protocols import Exclusion
 from bel_core.text import normalize
 from bel_core.types import Candidate
 
-# Alias rows to hide from the index: row ids, or (alias, concept_id) pairs (the alias is
-# normalised before matching). Calibration uses it to hold a synonym out of the dictionary.
-Exclusion = Collection[int | tuple[str, str]]
-
 _QUERY_CHUNK = 128  # queries scored per sparse matrix product: bounds the block's memory
 _WORKERS = 2  # sparse products in flight (this targets 2-core machines; more cores, more is fine)
-
-
-class Retriever(Protocol):
-    """A candidate generator: one ranked list of per-concept candidates per query."""
-
-    name: str
-
-    def retrieve(self, queries: Sequence[str], k: int, exclude: Exclusion | None = None) -> list[list[Candidate]]:
-        """Return, per query, at most ``k`` candidates, best first, one per concept."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +177,15 @@ class TfidfRetriever:
         vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=False, dtype=np.float32)
         matrix = vectorizer.fit_transform(table.normalized)
         return cls(table, vectorizer, matrix.tocsr())
+
+    @property
+    def version(self) -> str:
+        """``tfidf-char<lo>-<hi>``: the n-gram sizes decide the ranking."""
+        lo, hi = self.vectorizer.ngram_range
+        return f"tfidf-char{lo}-{hi}"
+
+    def warm_up(self) -> None:
+        """Nothing to load: the index is built in memory."""
 
     def retrieve(self, queries: Sequence[str], k: int, exclude: Exclusion | None = None) -> list[list[Candidate]]:
         """Rank concepts for each query.

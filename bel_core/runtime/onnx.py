@@ -134,6 +134,8 @@ def export(
                         external_data=False,
                         verbose=False,
                     )
+                    if program is None:  # the dynamo exporter returns its program; None would be a bug there
+                        raise ExportError("torch.onnx.export returned no program")
                     program.save(str(tmp))
             except Exception as e:  # the exporter raises many types; all mean "cannot export"
                 raise ExportError(f"ONNX export failed ({type(e).__name__}: {e})") from e
@@ -195,7 +197,7 @@ def in_length_order(items: Sequence[Item], batch_size: int, run: Callable[[list[
     out: np.ndarray | None = None
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        values = run([items[i] for i in rows])
+        values: np.ndarray = run([items[i] for i in rows])
         if out is None:
             out = np.empty((len(items), *values.shape[1:]), dtype=values.dtype)
         out[rows] = values

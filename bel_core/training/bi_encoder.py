@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from bel_core.retrieve.dense import EncoderSpec, load_encoder, resolve_encoder
 from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.retrieve.dense import EncoderSpec, load_encoder, resolve_encoder
 from bel_core.text import normalize
-from bel_core.training.cross_encoder import linear_schedule, seed_everything
+from bel_core.training.optim import linear_schedule, optimizer_step, seed_everything
+from bel_core.types import Progress
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total): stage "bi_encoder"
 
 
 def synonym_pairs(kb: KnowledgeBase, n: int, seed: int) -> list[tuple[str, str]]:
@@ -30,7 +29,7 @@ def synonym_pairs(kb: KnowledgeBase, n: int, seed: int) -> list[tuple[str, str]]
     return rng.sample(pairs, min(n, len(pairs)))
 
 
-def _batches(
+def distinct_batches(
     triples: list[tuple[str, str, str]], batch_size: int, rng: random.Random
 ) -> list[list[tuple[str, str, str]]]:
     """Shuffled batches of (anchor, name, concept_id) with no concept or name twice in a batch.
@@ -111,7 +110,7 @@ def finetune_bi_encoder(
     model = load_encoder(base)
     loss_fn = MultipleNegativesRankingLoss(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
-    plan = [_batches(triples, batch_size, rng) for _ in range(epochs)]
+    plan = [distinct_batches(triples, batch_size, rng) for _ in range(epochs)]
     total = sum(len(p) for p in plan)
     scheduler = linear_schedule(optimizer, int(0.1 * total), total)
     bar = tqdm(total=total, desc="bi-encoder", disable=progress is not None or not logger.isEnabledFor(logging.INFO))
@@ -120,12 +119,7 @@ def finetune_bi_encoder(
     for batches in plan:
         for batch in batches:
             features = [model.tokenize([t[0] for t in batch]), model.tokenize([t[1] for t in batch])]
-            loss = loss_fn(features, torch.empty(0))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            optimizer_step(loss_fn(features, torch.empty(0)), model, optimizer, scheduler)
             step += 1
             bar.update(1)
             if progress:

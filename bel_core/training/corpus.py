@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bel_core.formats.documents import parse_pubtator
+from bel_core.formats.pubtator import parse_pubtator
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.training.pairs import GoldMention, gold_mentions_from_pubtator, split_by_document
 from bel_core.training.synthetic import synthetic_gold_mentions
@@ -90,32 +90,42 @@ def synthetic_split(kb: KnowledgeBase, n: int, seed: int) -> LabelledSplit:
     return LabelledSplit(tuple(golds), documents, (f"synthetic:{n}@{seed}",))
 
 
-def training_splits(
-    kb: KnowledgeBase,
-    *,
-    train: Path | None,
-    dev: Path | None,
-    types: Collection[str] | None,
-    synthetic: int,
-    dev_fraction: float,
-    seed: int,
-) -> tuple[LabelledSplit, LabelledSplit]:
-    """(train, dev) for `bel train` (either linker): corpus and/or synthetic mentions.
+class CorpusConfig(Protocol):
+    """The corpus options of either linker's trainer (``TrainLinkerConfig``, ``GeneratorTrainConfig``)."""
+
+    @property
+    def train(self) -> Path | None: ...
+    @property
+    def dev(self) -> Path | None: ...
+    @property
+    def types(self) -> tuple[str, ...]: ...
+    @property
+    def synthetic(self) -> int: ...
+    @property
+    def dev_fraction(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+
+
+def corpus_splits(config: CorpusConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
+    """(train, dev) for `bel train` (either linker): the corpus and/or synthetic mentions.
 
     Without a dev corpus, dev is ``dev_fraction`` of the training documents, or of the
     synthetic mentions when there is no corpus; synthetic mentions are added to train.
+    Only mentions of ``types`` are kept (all when empty).
 
     Raises:
         ValueError: neither a corpus with linkable spans nor synthetic mentions.
     """
-    train_split = load_split(train, kb, types) if train else LabelledSplit()
-    dev_split = load_split(dev, kb, types) if dev else LabelledSplit()
-    if not dev:
-        train_split, dev_split = split_gold(train_split, dev_fraction, seed)
-    if synthetic:
-        made = synthetic_split(kb, synthetic, seed)
+    types = config.types or None
+    train_split = load_split(config.train, kb, types) if config.train else LabelledSplit()
+    dev_split = load_split(config.dev, kb, types) if config.dev else LabelledSplit()
+    if not config.dev:
+        train_split, dev_split = split_gold(train_split, config.dev_fraction, config.seed)
+    if config.synthetic:
+        made = synthetic_split(kb, config.synthetic, config.seed)
         if not dev_split.golds:
-            made, dev_split = split_gold(made, dev_fraction, seed)
+            made, dev_split = split_gold(made, config.dev_fraction, config.seed)
         train_split = train_split.merged(made)
     if not train_split.golds:
         raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")

@@ -15,25 +15,22 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from bel_core.calibrate.margin import TemperatureBucketCalibrator
+from bel_core.calibrate.margin import TemperatureBucketCalibrator, sigmoid
 from bel_core.rerank.cross_encoder import CrossEncoderReranker, resolve_model_dir
 from bel_core.training.metrics import PairMetrics, pair_metrics
+from bel_core.training.optim import linear_schedule, optimizer_step, seed_everything
 from bel_core.training.pairs import PairExample
-
-if TYPE_CHECKING:  # torch loads only when a trainer runs
-    import torch
-    from torch.optim.lr_scheduler import LambdaLR
+from bel_core.types import Progress
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "train" and "dev"
 _LENGTH_CHUNK = 20  # batches whose pairs are sorted by length together (see _batches)
 
 
@@ -57,27 +54,6 @@ class CrossEncoderTrainConfig:
     num_labels: int = 1
     max_train_pairs: int | None = None
     weight_decay: float = 0.01
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU) random generators."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def linear_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int) -> LambdaLR:
-    """Learning rate rising linearly over ``warmup_steps``, then falling linearly to 0 at ``total_steps``."""
-    from torch.optim.lr_scheduler import LambdaLR
-
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / (warmup_steps + 1)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-    return LambdaLR(optimizer, factor)
 
 
 def _batches(pairs: Sequence[PairExample], batch_size: int, rng: random.Random) -> list[list[PairExample]]:
@@ -114,6 +90,18 @@ def load_base(config: CrossEncoderTrainConfig) -> tuple[Any, Any, str]:
         ignore_mismatched_sizes=True,  # a base with another classification head gets a fresh one
     )
     return model, tokenizer, name
+
+
+def encode_pairs(tokenizer: Any, pairs: Sequence[PairExample], max_length: int) -> Any:
+    """PyTorch features of (left, right) pairs, truncated to ``max_length`` and padded to the longest."""
+    return tokenizer(
+        [p.left for p in pairs],
+        [p.right for p in pairs],
+        truncation=True,
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
 
 
 def _loss(logits: Any, labels: Any, num_labels: int) -> Any:
@@ -177,20 +165,9 @@ def train_cross_encoder(
         model.train()
         started = time.perf_counter()
         for batch in _batches(pairs, config.batch_size, rng):
-            enc = tokenizer(
-                [p.left for p in batch],
-                [p.right for p in batch],
-                truncation=True,
-                max_length=config.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
+            enc = encode_pairs(tokenizer, batch, config.max_length)
             loss = _loss(model(**enc).logits, torch.tensor([p.label for p in batch]), config.num_labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            optimizer_step(loss, model, optimizer, scheduler)
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
@@ -239,7 +216,7 @@ def _calibrate(reranker: CrossEncoderReranker, dev: Sequence[PairExample], label
     if not dev:
         return pair_metrics([], [])
     margins = reranker.margins([p.left for p in dev], [p.right for p in dev])
-    raw = 1.0 / (1.0 + np.exp(-margins))
+    raw = sigmoid(margins)
     if len(set(labels.tolist())) < 2:
         logger.warning("Dev pairs are all of one class: the reranker stays uncalibrated")
         return pair_metrics(raw, labels)

@@ -18,15 +18,17 @@ import difflib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.text import normalize
-from bel_core.training.corpus import SYNTHETIC_LABEL, LabelledSplit, training_splits
+from bel_core.training.corpus import SYNTHETIC_LABEL, LabelledSplit, corpus_splits
+from bel_core.training.optim import optimizer_step
 from bel_core.training.pairs import GoldMention
+from bel_core.types import Progress
 
 if TYPE_CHECKING:
     import torch
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     from bel_core.generate.model import GeneratorModel
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +90,6 @@ def closest_name(kb: KnowledgeBase, concept_id: str, mention: str) -> str:
     names = kb.get(concept_id).names
     key = normalize(mention)
     return max(names, key=lambda n: difflib.SequenceMatcher(None, key, normalize(n)).ratio())
-
-
-def load_splits(config: GeneratorTrainConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
-    """(train, dev): the corpus and/or synthetic mentions; dev from ``--dev`` or split off by document."""
-    return training_splits(
-        kb,
-        train=config.train,
-        dev=config.dev,
-        types=config.types or None,
-        synthetic=config.synthetic,
-        dev_fraction=config.dev_fraction,
-        seed=config.seed,
-    )
 
 
 def is_synthetic(gold: GoldMention) -> bool:
@@ -234,11 +221,7 @@ def train_loop(
                 horizon[0] = min(total, int(step * budget_s / elapsed))
             rows = [examples[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
             loss = batch_loss(generator, {k: v.to(device) for k, v in _batch(rows, generator).items()})
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
+            optimizer_step(loss, model, optimizer, schedule)
             losses.append(loss.item())
             step += 1
             if progress is not None:
@@ -276,6 +259,7 @@ def train_generator_linker(
     """
     import torch
 
+    from bel_core.calibrate.margin import TemperatureBucketCalibrator
     from bel_core.generate.evaluate import evaluate_linker
     from bel_core.generate.linker import GenerativeLinker, GeneratorOptions
     from bel_core.generate.model import GeneratorModel, load_generator
@@ -285,7 +269,7 @@ def train_generator_linker(
 
     started = time.perf_counter()
     config.out.mkdir(parents=True, exist_ok=True)
-    train, dev = load_splits(config, kb)
+    train, dev = corpus_splits(config, kb)
     logger.info("KB %s: %d concepts; train %s; dev %s", kb.name, len(kb), train.summary(), dev.summary())
     style = replace(prompt_style(config.prompt_style), groups=trained_groups(train))
     if config.context_chars is not None:
@@ -293,7 +277,8 @@ def train_generator_linker(
     texts = [alias for alias, _ in kb.aliases()] + [d.text for d in train.documents.values()]
     model, tokenizer, made = build_model(config, texts)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    generator = GeneratorModel(model.to(device), tokenizer, bool(model.config.is_encoder_decoder), "training")
+    model.to(device)  # type: ignore[arg-type]  # transformers types the wrapped ``to`` as unbound
+    generator = GeneratorModel(model, tokenizer, bool(model.config.is_encoder_decoder), "training")
     examples = build_examples(train, kb, generator, style, config)
     n_params = sum(p.numel() for p in model.parameters())
     logger.info("%s: %.1fM parameters; %d training examples", made, n_params / 1e6, len(examples))
@@ -308,7 +293,7 @@ def train_generator_linker(
     _, dev_figures = evaluate_linker(
         linker, [g.mention for g in golds], [g.gold_ids for g in golds], dev.documents, fit=True
     )
-    if linker.calibrator is not None:
+    if isinstance(linker.calibrator, TemperatureBucketCalibrator):  # what ``evaluate_linker(fit=True)`` fits
         linker.calibrator.save(config.out / "calibration.json")
         components["calibration"] = "calibration.json"
     weights = sum(f.stat().st_size for f in folder.glob("*.safetensors"))

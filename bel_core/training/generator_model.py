@@ -9,13 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-    from bel_core.training.generator import GeneratorTrainConfig
+
+class ModelConfig(Protocol):
+    """What :func:`build_model` reads of a training config (``training.generator.GeneratorTrainConfig``)."""
+
+    @property
+    def base_model(self) -> str: ...
+    @property
+    def hidden(self) -> int: ...
+    @property
+    def layers(self) -> int: ...
+    @property
+    def heads(self) -> int: ...
+    @property
+    def intermediate(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
 
 
 def _pca_embeddings(encoder_dir: Path, dim: int) -> torch.Tensor:
@@ -59,7 +74,7 @@ def trim_wordpiece(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> 
 
 
 def build_model(
-    config: GeneratorTrainConfig, texts: Sequence[str] = ()
+    config: ModelConfig, texts: Sequence[str] = ()
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str]:
     """The model to train, its tokenizer, and how it was made (for the manifest).
 
@@ -114,7 +129,8 @@ def build_model(
     torch.manual_seed(config.seed)
     model = LlamaForCausalLM(llama)
     with torch.no_grad():
-        model.get_input_embeddings().weight.copy_(_pca_embeddings(folder, config.hidden)[old_ids])
+        weight = cast("torch.Tensor", model.get_input_embeddings().weight)
+        weight.copy_(_pca_embeddings(folder, config.hidden)[old_ids])
     made = f"small Llama {config.layers}x{config.hidden}, vocabulary {len(tokenizer)}"
     made += f": tokenizer + PCA embeddings of {name}"
     return model, tokenizer, made

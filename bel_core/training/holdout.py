@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.calibrate.reliability import brier_score, expected_calibration_error, reliability_bins
+from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.training.corpus import LabelledSplit
 from bel_core.types import Document, Mention
 

@@ -14,25 +14,24 @@ final calibration is refitted on the dev split; the bi-encoder fine-tune and the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bel_core.retrieve.priors import AliasExtension
 from bel_core.config import Settings
-from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
 from bel_core.errors import TrainingDataError
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.linking.builder import load_settings_kb
 from bel_core.linking.pipeline import LinkingPipeline
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
+from bel_core.retrieve.priors import AliasExtension
 from bel_core.training.corpus import LabelledSplit
 from bel_core.training.holdout import evaluate_holdout
 from bel_core.training.pairs import gold_mentions_from_pubtator
 from bel_core.training.train_linker import TrainLinkerConfig, train_linker
-from bel_core.types import Document, Mention
+from bel_core.types import Document, Mention, Progress
 
-Progress = Callable[[str, int, int], None]
 MIN_TRAIN_MENTIONS = 5  # fewer linked training mentions than this teach nothing worth a version
 MIN_DEV_DOCUMENTS = 2  # calibration is chosen by 2-fold cross-validation over dev documents
 

@@ -14,28 +14,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bel_core.calibrate import lists as link_calibration
-from bel_core.retrieve.priors import AliasExtension
+from bel_core.calibrate.lists import ListCalibrator
 from bel_core.config import Settings
-from bel_core.retrieve.dense import MINILM_PACKAGE, resolve_encoder
-from bel_core.linking.detect import DictionaryMatcher
 from bel_core.errors import ModelUnavailableError, TrainingDataError
 from bel_core.kb.knowledge_base import KnowledgeBase
-from bel_core.linking.builder import build_retrievers, load_settings_kb
+from bel_core.linking.builder import build_retrievers, load_reranker, load_settings_kb
+from bel_core.linking.detect import DictionaryMatcher
+from bel_core.linking.options import RERANKER_BATCH_SIZE, LinkOptions
+from bel_core.linking.pipeline import LinkingPipeline
+from bel_core.linking.stages import Stages
+from bel_core.retrieve.dense import MINILM_PACKAGE, resolve_encoder
+from bel_core.retrieve.priors import AliasExtension
 from bel_core.runtime.model_dir import KBIdentity, Manifest, machine_info, now_iso, write_manifest
-from bel_core.linking.pipeline import LinkingPipeline, LinkOptions
-from bel_core.training.corpus import LabelledSplit, training_splits
-from bel_core.training.pairs import GoldMention, build_pairs
-from bel_core.types import Candidate
+from bel_core.training.corpus import LabelledSplit, corpus_splits
+from bel_core.training.pairs import GoldMention, PairExample, build_pairs
+from bel_core.types import Candidate, Progress
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
 RERANK_MIN_GAIN = 0.005  # dev top-1 accuracy the reranker must add to be used at link time
 SPARSE_CALIBRATION = "calibration-sparse.json"
 
@@ -92,38 +94,23 @@ class _Clock:
         logger.info(f"[%6.0f s] {message}", self.elapsed, *args)
 
 
-def _splits(config: TrainLinkerConfig, kb: KnowledgeBase) -> tuple[LabelledSplit, LabelledSplit]:
-    return training_splits(
-        kb,
-        train=config.train,
-        dev=config.dev,
-        types=config.types or None,
-        synthetic=config.synthetic,
-        dev_fraction=config.dev_fraction,
-        seed=config.seed,
-    )
+def pairs_budget(seconds_left: float, epochs: int, n_dev_pairs: int, rate: float) -> int:
+    """Reranker training pairs that fit ``seconds_left`` at ``rate`` pairs/s, with a reserve for dev and calibration.
 
-
-def _pairs_budget(clock: _Clock, config: TrainLinkerConfig, n_dev_pairs: int, rate: float) -> int:
-    """Training pairs that fit the time left, keeping a reserve for dev scoring and calibration."""
+    The reserve is a minute plus the dev pairs' scoring (about 3x faster than training); at
+    least 30 s of training and 256 pairs are always planned.
+    """
     reserve = 60.0 + n_dev_pairs / max(rate * 3, 1.0)
-    return max(int(rate * max(clock.left - reserve, 30.0) / config.epochs), 256)
+    return max(int(rate * max(seconds_left - reserve, 30.0) / epochs), 256)
 
 
-def _probe_rate(config: TrainLinkerConfig, sample: Sequence[Any]) -> float:
+def _probe_rate(config: TrainLinkerConfig, sample: Sequence[PairExample]) -> float:
     """Training pairs per second of the base cross-encoder, timed on two batches."""
-    from bel_core.training.cross_encoder import CrossEncoderTrainConfig, load_base
+    from bel_core.training.cross_encoder import CrossEncoderTrainConfig, encode_pairs, load_base
 
     model, tokenizer, _ = load_base(CrossEncoderTrainConfig(base_model=config.base_model, num_labels=1))
     batch = list(sample[:32])
-    enc = tokenizer(
-        [p.left for p in batch],
-        [p.right for p in batch],
-        truncation=True,
-        max_length=config.max_length,
-        padding=True,
-        return_tensors="pt",
-    )
+    enc = encode_pairs(tokenizer, batch, config.max_length)
     model(**enc).logits.sum().backward()  # warm-up
     started = time.perf_counter()
     for _ in range(2):
@@ -185,7 +172,7 @@ def _reranker(
     train_pairs = build_pairs(train.golds, train_lists, kb, negatives_per_positive=n_neg, seed=config.seed)
     dev_pairs = build_pairs(dev.golds, dev_lists, kb, negatives_per_positive=n_neg, seed=config.seed)
     rate = _probe_rate(config, train_pairs)
-    budget = _pairs_budget(clock, config, len(dev_pairs), rate)
+    budget = pairs_budget(clock.left, config.epochs, len(dev_pairs), rate)
     recall = _recall(dev.golds, dev_lists)
     clock.say(
         "pairs: %d train, %d dev; dev recall@%d %.3f; %.0f pairs/s -> at most %d train pairs",
@@ -214,55 +201,51 @@ def _reranker(
     }
 
 
-def _dev_lists(pipeline: LinkingPipeline, dev: LabelledSplit) -> tuple[list[list[Candidate]], list[list[int]]]:
-    """The dev split linked by the pipeline (uncalibrated), with per-candidate gold labels.
+def dev_lists(pipeline: LinkingPipeline, dev: LabelledSplit) -> tuple[list[list[Candidate]], list[list[int]]]:
+    """The dev split linked by the pipeline, uncalibrated, with per-candidate gold labels.
 
     With a reranker the lists keep all ``rerank_depth`` candidates: at link time the final
     calibrator re-sorts that many before the cut to ``top_k``, so it is fitted on as many.
     """
-    pipeline.calibrator = None
-    top_k = pipeline.top_k
+    options = pipeline.options
     if pipeline.reranker is not None:
-        pipeline.top_k = max(top_k, pipeline.options.rerank_depth)
-    try:
-        results = pipeline.link([g.mention for g in dev.golds], documents=dev.documents)
-    finally:
-        pipeline.top_k = top_k
+        options = replace(options, top_k=max(options.top_k, options.rerank_depth))
+    uncalibrated = pipeline.evolve(options=options, calibrator=None)
+    results = uncalibrated.link([g.mention for g in dev.golds], documents=dev.documents)
     lists = [list(r.candidates) for r in results]
     return lists, [[int(c.concept_id in g.gold_ids) for c in r] for r, g in zip(lists, dev.golds, strict=True)]
 
 
 def _calibrate(
     pipeline: LinkingPipeline, dev: LabelledSplit, out: Path, clock: _Clock, components: dict[str, str]
-) -> dict[str, Any]:
+) -> tuple[LinkingPipeline, dict[str, Any]]:
     """Fit the final calibration on dev, with and without the reranker; keep the reranker only if it helps.
 
     Writes ``calibration.json`` (and, with a dense stage, the fast profile's own file) and
-    records them in ``components``.
+    records them in ``components``. Returns the calibrated pipeline (``pipeline`` itself is
+    unchanged) and the report.
 
     The reranker stays when it raises the cross-validated dev top-1 accuracy by at least
     ``RERANK_MIN_GAIN``: it costs two orders of magnitude in speed.
     """
     groups = [g.mention.doc_id for g in dev.golds]
-    reranker, fits = pipeline.reranker, {}
-    for use in (False, True) if reranker is not None else (False,):
-        pipeline.reranker = reranker if use else None
-        lists, labels = _dev_lists(pipeline, dev)
+    fits: dict[bool, tuple[ListCalibrator, dict[str, Any]]] = {}
+    for use in (False, True) if pipeline.reranker is not None else (False,):
+        lists, labels = dev_lists(pipeline if use else pipeline.evolve(reranker=None), dev)
         methods = link_calibration.METHODS if use else ("logistic", "combined")
         fits[use] = link_calibration.fit_best(lists, labels, groups, methods)
         clock.say("dev calibration %s reranker: %s", "with" if use else "without", fits[use][1]["methods"])
     gain = fits[True][1]["top1_accuracy"] - fits[False][1]["top1_accuracy"] if True in fits else 0.0
     use = gain >= RERANK_MIN_GAIN
     calibrator, report = fits[use]
-    pipeline.reranker = reranker if use else None
+    chosen = pipeline if use else pipeline.evolve(reranker=None)
     link_calibration.save(calibrator, out / "calibration.json")
     components["calibration"] = "calibration.json"
-    sparse = _calibrate_sparse(pipeline, dev, groups, out) if pipeline.dense is not None else None
+    sparse = _calibrate_sparse(chosen, dev, groups, out) if chosen.dense is not None else None
     if sparse is not None:
         components["calibration_sparse"] = SPARSE_CALIBRATION
         clock.say("dev calibration of the TF-IDF-only profile: %s", sparse["methods"])
-    pipeline.calibrator = calibrator
-    return {
+    return chosen.evolve(calibrator=calibrator), {
         **report,
         "rerank": use,
         "rerank_gain_dev_acc@1": gain,
@@ -280,11 +263,7 @@ def _calibrate_sparse(
     ``--no-dense`` (the fast profile) ranks differently (TF-IDF scores only, no dense
     candidates), so the main calibration, fitted on hybrid lists, misjudges its lists.
     """
-    dense, pipeline.dense = pipeline.dense, None
-    try:
-        lists, labels = _dev_lists(pipeline, dev)
-    finally:
-        pipeline.dense = dense
+    lists, labels = dev_lists(pipeline.evolve(dense=None), dev)
     methods = link_calibration.METHODS if pipeline.reranker is not None else ("logistic", "combined")
     calibrator, report = link_calibration.fit_best(lists, labels, groups, methods)
     link_calibration.save(calibrator, out / SPARSE_CALIBRATION)
@@ -312,12 +291,10 @@ def train_linker(
         ValueError: no training mentions.
         KnowledgeBaseError, ModelUnavailableError: the KB or a base model cannot be loaded.
     """
-    from bel_core.rerank.cross_encoder import CrossEncoderReranker
-
     clock = _Clock(config.max_minutes * 60)
     config.out.mkdir(parents=True, exist_ok=True)
     kb = load_settings_kb(settings)
-    train, dev = splits if splits is not None else _splits(config, kb)
+    train, dev = splits if splits is not None else corpus_splits(config, kb)
     clock.say("KB %s: %d concepts; train %s; dev %s", kb.name, len(kb), train.summary(), dev.summary())
     components: dict[str, str] = {}
     priors = _augment(train, kb, config.out, components)
@@ -329,29 +306,28 @@ def train_linker(
     retrieval = replace(settings.retrieval, dense_model=encoder)
     indexed = priors.extend(kb) if len(priors) else kb
     tfidf, dense = build_retrievers(indexed, replace(settings, retrieval=retrieval), encoder, progress)
-    options = LinkOptions(exact_first=True, rerank_depth=config.rerank_depth)
+    options = LinkOptions(
+        exact_first=True, rerank_depth=config.rerank_depth, top_k=config.top_k, dense_weight=retrieval.dense_weight
+    )
+    reranking = {
+        "reranker_max_length": config.max_length,
+        "reranker_batch_size": RERANKER_BATCH_SIZE,
+        "quantize": False,
+    }
+    # Memory is applied after calibration at link time: calibration is fitted without it.
     pipeline = LinkingPipeline(
-        indexed,
-        tfidf,
-        DictionaryMatcher.from_kb(kb),
-        dense=dense,
-        dense_weight=retrieval.dense_weight,
-        top_k=config.top_k,
-        priors=priors,
-        options=replace(options, memory=None),
+        Stages(indexed, tfidf, DictionaryMatcher.from_kb(kb), dense=dense, priors=priors),
+        replace(options, memory=None),
     )
     clock.say("retrieval index ready")
     metrics: dict[str, Any] = {}
     if config.train_reranker:
         metrics = _reranker(config, pipeline, train, dev, clock, progress)
         components["reranker"] = "reranker"
-        pipeline.reranker = CrossEncoderReranker.load(
-            str(config.out / "reranker"),
-            batch_size=64,
-            runtime=settings.inference.runtime,
-            cache_dir=settings.cache_dir,
-        )
-    metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock, components)
+        # The final calibration replaces the reranker's own probabilities, as when the directory is loaded.
+        reranker = load_reranker(config.out / "reranker", reranking, settings, calibrated=False)
+        pipeline = pipeline.evolve(reranker=reranker)
+    pipeline, metrics["calibration"] = _calibrate(pipeline, dev, config.out, clock, components)
     calibration = metrics["calibration"]
     clock.say(
         "calibration: %s, reranker %s; dev top-1 ECE raw %.3f -> %.3f (in-sample)",
@@ -360,17 +336,8 @@ def train_linker(
         calibration["ece_raw"],
         calibration["ece_in_sample"],
     )
-    pipeline.options = options
-    metrics["dev"] = _accuracy(pipeline, dev)
-    linker = {
-        **_options_json(options),
-        "rerank": calibration["rerank"],
-        "top_k": config.top_k,
-        "dense_weight": retrieval.dense_weight,
-        "reranker_max_length": config.max_length,
-        "reranker_batch_size": 64,
-        "quantize": False,
-    }
+    metrics["dev"] = _accuracy(pipeline.evolve(options=options), dev)
+    linker = {**options.to_json(), "rerank": calibration["rerank"], **reranking}
     training = {"config": _jsonable(asdict(config)), "train": train.summary(), "dev": dev.summary()}
     manifest = Manifest(
         kb=KBIdentity.of(kb, settings.kb.source),
@@ -426,11 +393,10 @@ def recalibrate(
     if not dev.golds:
         raise TrainingDataError(f"{dev_path}: no mention with an id in {pipeline.kb.name}; nothing to calibrate on")
     clock.say("recalibrating %s on %s", model_dir, dev.summary())
-    options = pipeline.options
-    pipeline.options = replace(options, memory=None)  # as in bel train: memory is applied after calibration
+    # As in bel train: memory is applied after calibration, so calibration is fitted without it.
+    pipeline = pipeline.evolve(options=replace(pipeline.options, memory=None))
     components = dict(manifest.components)
-    calibration = _calibrate(pipeline, dev, model_dir, clock, components)
-    pipeline.options = options
+    _, calibration = _calibrate(pipeline, dev, model_dir, clock, components)
     metrics = {
         **manifest.metrics,
         "calibration": calibration,
@@ -455,16 +421,6 @@ def recalibrate(
         calibration["ece_in_sample"],
     )
     return updated
-
-
-def _options_json(options: LinkOptions) -> dict[str, Any]:
-    return {
-        "abbreviations": options.abbreviations,
-        "exact_first": options.exact_first,
-        "rerank_depth": options.rerank_depth,
-        "context_chars": options.context_chars,
-        "memory": None if options.memory is None else asdict(options.memory),
-    }
 
 
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ diagram built from real curator verdicts on top-1 candidates.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,17 @@ import plotly.graph_objects as go
 
 from bel_core.calibrate.scores import CalibrationReport
 from bel_core.types import DecisionStatus
+
+
+def plain(value: object) -> str:
+    """Text for a plotly name, label or category, shown as written.
+
+    Plotly reads a subset of HTML in every text it draws (``<a href>`` becomes a live link,
+    ``<b>``, ``<br>``, ``<span style>`` format; entities are decoded): curator names, mention
+    types and metric keys are escaped so their tags stay text.
+    """
+    return html.escape(str(value), quote=False)
+
 
 # Verdicts that say whether the machine's top-1 concept was right. WRONG_SPAN, NOT_ENTITY and
 # SKIPPED judge the span, not the link, so they carry no evidence about the probability.

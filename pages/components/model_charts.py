@@ -15,7 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from pages.components.charts import ReliabilityBin
+from pages.components.charts import ReliabilityBin, plain
 
 _LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "legend": {"orientation": "h", "y": 1.15}}
 RELIABILITY_BINS = 15  # as bel_core.calibrate.reliability and the shared scorer bin
@@ -76,7 +76,7 @@ def table_rows(versions: Sequence[VersionView]) -> list[dict[str, object]]:
 def _grouped(versions: Sequence[VersionView], metrics: Sequence[tuple[str, str]], yaxis: str) -> go.Figure:
     figure = go.Figure(
         [
-            go.Bar(name=v.label, x=[name for name, _ in metrics], y=[v.metrics.get(key) for _, key in metrics])
+            go.Bar(name=v.label, x=[plain(name) for name, _ in metrics], y=[v.metrics.get(key) for _, key in metrics])
             for v in versions
         ]
     )
@@ -102,7 +102,7 @@ def per_type_figure(versions: Sequence[VersionView]) -> go.Figure:
         [
             go.Bar(
                 name=v.label,
-                x=types,
+                x=[plain(t) for t in types],
                 y=[v.metrics.get("per_type", {}).get(t, {}).get("acc@1") for t in types],
                 text=[v.metrics.get("per_type", {}).get(t, {}).get("n", "") for t in types],
                 hovertemplate="%{x}: acc@1 %{y:.2f} (n=%{text})<extra></extra>",

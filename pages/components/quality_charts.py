@@ -8,8 +8,11 @@ from datetime import date
 import plotly.graph_objects as go
 
 from bel_core.linking.agreement import AgreementReport
+from pages.components.charts import plain
 
 _LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "legend": {"orientation": "h", "y": 1.15}}
+# One tick per day, as a date: plotly's automatic ticks split a single day into milliseconds.
+_DAYS = {"type": "date", "tickformat": "%b %d, %Y", "dtick": 86_400_000}
 
 
 def per_curator_day_figure(counts: Mapping[tuple[date, str], int]) -> go.Figure:
@@ -17,9 +20,9 @@ def per_curator_day_figure(counts: Mapping[tuple[date, str], int]) -> go.Figure:
     curators = sorted({curator for _, curator in counts})
     days = sorted({day for day, _ in counts})
     figure = go.Figure(
-        [go.Bar(name=c, x=days, y=[counts.get((d, c), 0) for d in days]) for c in curators],
+        [go.Bar(name=plain(c), x=days, y=[counts.get((d, c), 0) for d in days]) for c in curators],
     )
-    figure.update_layout(barmode="stack", yaxis_title="decisions", **_LAYOUT)
+    figure.update_layout(barmode="stack", yaxis_title="decisions", xaxis=_DAYS, **_LAYOUT)
     return figure
 
 
@@ -32,7 +35,7 @@ def burn_down_figure(rows: Sequence[tuple[date, int, int]]) -> go.Figure:
             go.Scatter(x=days, y=[r for _, _, r in rows], name="still unsettled", line={"color": "#1a73e8"}),
         ]
     )
-    figure.update_layout(yaxis_title="mentions", **_LAYOUT)
+    figure.update_layout(yaxis_title="mentions", xaxis=_DAYS, **_LAYOUT)
     return figure
 
 
@@ -48,7 +51,7 @@ def agreement_over_time_figure(rows: Sequence[tuple[date, float | None, int]]) -
             hovertemplate="%{x}: kappa %{y:.2f} over %{text}<extra></extra>",
         )
     )
-    figure.update_layout(yaxis={"title": "kappa (cumulative)", "range": [-0.05, 1.05]}, **_LAYOUT)
+    figure.update_layout(yaxis={"title": "kappa (cumulative)", "range": [-0.05, 1.05]}, xaxis=_DAYS, **_LAYOUT)
     return figure
 
 

@@ -1,6 +1,8 @@
 """Process-wide resources shared by every session: settings, the store, the linker.
 
-``st.cache_resource`` makes each of them a singleton per server process. The store is a
+``st.cache_resource`` makes each of them a singleton per server process. Which linker
+serves and when it is rebuilt is ``usecases.serving``'s policy; this module only caches
+its services and draws the build progress. The store is a
 ``sessionmaker`` (thread-safe); each page opens a short ``with store.begin() as s:`` per
 user action, and no Session is ever cached or kept in session state. The linker is
 read-only after it is built, so sessions share it without locks.
@@ -11,31 +13,24 @@ Configuration errors and models that cannot load are shown on the page with
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 import time
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.config import Settings
-from bel_core.errors import BelError, ModelUnavailableError
+from bel_core.errors import BelError
 from bel_core.generate.factory import load_generator_linker
 from bel_core.linking.builder import SynonymExtension
 from bel_core.linking.pipeline import LinkingPipeline
-from usecases import kb_extension
-from usecases import registry
 from db.engine import open_store
 from pages.components.widgets import md
+from usecases import serving
 
 if TYPE_CHECKING:
     from bel_core.generate.linker import GenerativeLinker
-
-logger = logging.getLogger(__name__)
 
 
 def stop_with_error(error: BelError) -> NoReturn:
@@ -68,20 +63,12 @@ def get_store() -> sessionmaker[Session]:
     return _open_store(get_settings().resolved_db_url)
 
 
-@dataclass
-class _LinkerSlot:
-    """Holds the process's linker once built; the lock makes concurrent first loads wait."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    linker: LinkingPipeline | None = None
-
-
 @st.cache_resource(show_spinner=False)
-def _linker_slot() -> _LinkerSlot:
+def _linker_service() -> serving.LinkerService:
     # The pipeline is not built inside a cached function on purpose: Streamlit records the
     # elements a cached function draws and replays them on every cache hit, which would
-    # redraw the build progress bar on each page load. The slot is cached; the build is not.
-    return _LinkerSlot()
+    # redraw the build progress bar on each page load. The service is cached; the build is not.
+    return serving.LinkerService(get_settings(), get_store())
 
 
 # What each pipeline build stage is doing, in the curator's words.
@@ -114,27 +101,16 @@ class _BuildProgress:
 
 
 def get_linker() -> LinkingPipeline:
-    """The linking pipeline, built on first use with a progress bar (minutes on the full HPO).
+    """The serving linker (``usecases.serving``), built on first use with a progress bar.
 
     Later calls return the built pipeline at once. A build error (missing KB file, model
     that cannot load offline) is shown with ``st.error`` and stops the page; the next run
     tries again.
     """
-    slot = _linker_slot()
-    if slot.linker is not None and not promoted_model_changed():
-        return slot.linker
-    with slot.lock:
-        if slot.linker is None or promoted_model_changed():
-            progress = _BuildProgress()
-            try:
-                slot.linker = _build_with_curator_synonyms(progress)
-            except BelError as e:
-                logger.warning("linker build failed: %s", e)
-                stop_with_error(e)
-            finally:
-                progress.close()
-            logger.info("linker ready: %s", slot.linker.model_version)
-        return slot.linker
+    try:
+        return _linker_service().linker(_BuildProgress)
+    except BelError as e:
+        stop_with_error(e)
 
 
 def built_linker() -> LinkingPipeline | None:
@@ -143,96 +119,26 @@ def built_linker() -> LinkingPipeline | None:
     For pages that only want to offer something when the linker is up (the Documents page's
     generator button), without paying the first build just to draw the list.
     """
-    return _linker_slot().linker
+    return _linker_service().built()
+
+
+def promotion_changed() -> None:
+    """Tell the serving linker that a version was promoted or rolled back (picked up on the next page run)."""
+    _linker_service().promotion_changed()
 
 
 def curator_synonyms() -> SynonymExtension:
     """The KB extension stored now: every curator-added synonym and the extension's version."""
-    with get_store()() as session:
-        pairs = tuple(kb_extension.extension_pairs(session))
-        # skip_unknown: synonyms stored for another KB must not stop every page of the app.
-        return SynonymExtension(pairs, kb_extension.extension_version(session), skip_unknown=True)
-
-
-def _build_with_curator_synonyms(progress: _BuildProgress) -> LinkingPipeline:
-    """A linker from the settings whose retrievers, detector and search also index the curator synonyms."""
-    settings, model_dir = settings_with_promoted_model()
-    linker = LinkingPipeline.from_settings(settings, progress=progress, synonyms=curator_synonyms())
-    _served_model().model_dir = model_dir
-    return linker
-
-
-@dataclass
-class _ServedModel:
-    """Which promoted model directory the process's linker was built from (None: the default linker)."""
-
-    model_dir: str | None = None
-
-
-@st.cache_resource(show_spinner=False)
-def _served_model() -> _ServedModel:
-    return _ServedModel()
-
-
-def promoted_model_dir() -> str | None:
-    """The promoted linker version's model directory, when it was trained for the configured KB.
-
-    The registry (``usecases.registry``) is read on each call, so a version promoted on the Model
-    versions page or with ``bel models promote`` is picked up by the next page run of every
-    session. None when ``retrieval.models_dir`` is configured: the configuration wins.
-    """
-    settings = get_settings()
-    if settings.retrieval.models_dir:
-        return None
-    with get_store()() as session:
-        row = registry.promoted(session)
-    if row is None or row.config.get("kb_source") != settings.kb.source:
-        return None
-    return row.path
-
-
-def promoted_model_changed() -> bool:
-    """True when the promoted version is not the one the current linker was built from."""
-    return promoted_model_dir() != _served_model().model_dir
-
-
-def settings_with_promoted_model() -> tuple[Settings, str | None]:
-    """The app's settings pointing ``retrieval.models_dir`` at the promoted version, and that directory.
-
-    Without a promoted version (or with ``models_dir`` set in the configuration) the settings
-    are returned unchanged: the configured or built-in default linker serves.
-    """
-    settings = get_settings()
-    model_dir = promoted_model_dir()
-    if model_dir is None:
-        return settings, None
-    if not Path(model_dir).is_dir():
-        raise ModelUnavailableError(
-            f"The promoted linker version's directory {model_dir} is missing; roll back or promote another "
-            "version on the Model versions page (or with `bel models rollback`)"
-        )
-    return replace(settings, retrieval=replace(settings.retrieval, models_dir=model_dir)), model_dir
+    return serving.curator_synonyms(get_store())
 
 
 def rebuild_linker_with_curator_synonyms() -> LinkingPipeline:
-    """Build a new linker over the KB plus the synonyms stored now, then swap it in for every session.
-
-    The store is only read, so nothing stored is lost; the old linker keeps serving other
-    sessions until the new one is ready, and stays in place when the build fails.
+    """Build a new linker over the KB plus the synonyms stored now and swap it in for every session.
 
     Raises:
-        BelError: the build failed (e.g. a synonym names an id the KB lacks).
+        BelError: the build failed; the old linker keeps serving.
     """
-    slot = _linker_slot()
-    progress = _BuildProgress()
-    try:
-        linker = _build_with_curator_synonyms(progress)
-    finally:
-        progress.close()
-    with slot.lock:
-        slot.linker = linker
-    logger.info("linker rebuilt with KB extension %s: %s", linker.extension_version, linker.model_version)
-    return linker
+    return _linker_service().rebuild(_BuildProgress())
 
 
 @st.cache_resource(show_spinner=False)
@@ -246,19 +152,9 @@ def kb_types(linker: LinkingPipeline) -> list[str]:
     return _kb_types(linker.kb.fingerprint, linker)
 
 
-@dataclass
-class _GeneratorSlot:
-    """The process's generative linker, loaded once per KB; ``error`` keeps why it could not load."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    kb_fingerprint: str | None = None  # the KB it was loaded for; another KB (a rebuild) reloads it
-    generator: GenerativeLinker | None = None
-    error: str = ""
-
-
 @st.cache_resource(show_spinner=False)
-def _generator_slot() -> _GeneratorSlot:
-    return _GeneratorSlot()
+def _generator_service() -> serving.GeneratorService:
+    return serving.GeneratorService(get_settings(), load=load_generator_linker)
 
 
 def get_generator(linker: LinkingPipeline) -> GenerativeLinker | None:
@@ -267,24 +163,9 @@ def get_generator(linker: LinkingPipeline) -> GenerativeLinker | None:
     A generator that cannot load does not stop the app: the pipeline still serves, and the
     Models & KB page shows the reason (``generator_error``).
     """
-    slot = _generator_slot()
-    fingerprint = linker.kb.fingerprint
-    if slot.kb_fingerprint == fingerprint:
-        return slot.generator
-    with slot.lock:
-        if slot.kb_fingerprint != fingerprint:
-            # The trie of allowed names follows the linker's KB, curator synonyms included.
-            slot.generator, slot.error = None, ""
-            try:
-                with st.spinner("Loading the generative linker…"):
-                    slot.generator = load_generator_linker(get_settings(), linker.kb)
-            except BelError as e:
-                logger.warning("generator not loaded: %s", e)
-                slot.error = str(e)
-            slot.kb_fingerprint = fingerprint
-        return slot.generator
+    return _generator_service().generator(linker, loading=lambda: st.spinner("Loading the generative linker…"))
 
 
 def generator_error() -> str:
     """Why the configured generator could not be loaded ("" when it loaded or none is configured)."""
-    return _generator_slot().error
+    return _generator_service().error

@@ -9,23 +9,19 @@ or the error that explains what to fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.errors import BelError
-from bel_core.linking.pipeline import Linker
-from bel_core.types import DecisionStatus
-from usecases import curation
-from usecases import kb_extension
-from usecases import services
-from usecases.auth import User
-from usecases.decisions import ConcurrentDecisionError
+from bel_core.linking.protocols import Linker
+from bel_core.types import DecisionStatus, MentionKey
 from pages.components import state
 from pages.components.widgets import STATUS_LABELS, md
-
-MentionKey = tuple[str, int, int]
+from usecases import curation, kb_extension, services
+from usecases.auth import User
+from usecases.decisions import ConcurrentDecisionError
 
 
 @dataclass(frozen=True)
@@ -82,33 +78,6 @@ def decide(
             suggestions_hidden=hidden,
         )
     return f"“{text}”: {_verdict(decision.status, decision.concept_ids)}"
-
-
-def decide_group(
-    rv: Reviewer, expected: Mapping[MentionKey, int | None], status: DecisionStatus, concept_ids: Sequence[str]
-) -> str:
-    """Record the same verdict on every member of a near-duplicate group."""
-    with rv.store.begin() as session:
-        stored = curation.decide_group(session, rv.linker, expected, status, concept_ids, curator=rv.user.name)
-    return f"{len(stored)} mentions: {_verdict(stored[0].status, stored[0].concept_ids)}"
-
-
-def undo(rv: Reviewer, key: MentionKey, text: str, *, expected: int | None) -> str:
-    """Take back the latest verdict on one mention."""
-    with rv.store.begin() as session:
-        restored = curation.undo(session, key, curator=rv.user.name, expected_latest_decision_id=expected)
-    return f"Undone on “{text}”: now {STATUS_LABELS[restored.status]}"
-
-
-def correct_span(rv: Reviewer, key: MentionKey, span: tuple[int, int], *, expected: int | None) -> str:
-    """Replace a wrong span by ``span``, keeping the concept; the cursor moves to the new mention."""
-    with rv.store.begin() as session:
-        new_key = curation.correct_span(
-            session, rv.linker, key, span, curator=rv.user.name, expected_latest_decision_id=expected
-        )
-    state.set_current_mention_key(new_key)
-    state.set_span_edit(None)
-    return f"Span corrected to {span[0]}-{span[1]}"
 
 
 def add_synonym(rv: Reviewer, key: MentionKey, text: str, concept_id: str) -> str:

@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.errors import BelError
-from bel_core.linking.pipeline import Linker
-from bel_core.types import DecisionStatus, Document, LinkResult, Mention
+from bel_core.linking.protocols import Linker
+from bel_core.types import DecisionStatus, Document, LinkResult, Mention, MentionKey
 from db import repository
 from usecases import decisions
 from db.mapping import StoredDecision
 from db.queries import OPEN_STATUSES
 from usecases.queue import QueueFilters, QueueItem, review_queue
-
-MentionKey = tuple[str, int, int]
 
 
 def concept_types(linker: Linker, concept_id: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The Review page's filter row: document, semantic type, status, curator, model disagreement."""
+"""The Review page's queue filters (in the sidebar): document, semantic type, status, curator, model disagreement."""
 
 from __future__ import annotations
 
@@ -15,26 +15,25 @@ ALL = ""  # the "no filter" option of the select boxes
 UNDECIDED = "undecided"
 STATUS_OPTIONS: dict[str, DecisionStatus | None] = {
     UNDECIDED: None,
-    **{STATUS_LABELS[s]: s for s in DecisionStatus},
+    **{STATUS_LABELS[s]: s for s in DecisionStatus if s is not DecisionStatus.UNDECIDED},
 }
 
 
 def render(doc_ids: Sequence[str], types: Sequence[str], curators: Sequence[str]) -> QueueFilters:
-    """Draw the filters and return the chosen ones; the document choice is remembered across pages."""
+    """Draw the filters, one under the other, and return the chosen ones; the document choice is remembered."""
     current = state.current_doc_id()
     doc_options = [ALL, *doc_ids]
-    doc_col, type_col, status_col, curator_col, disagree_col = st.columns([3, 3, 3, 2, 2], vertical_alignment="bottom")
-    doc_id = doc_col.selectbox(
+    doc_id = st.selectbox(
         "Document",
         doc_options,
         index=doc_options.index(current) if current in doc_options else 0,
         format_func=lambda d: d or "All documents",
     )
     state.set_current_doc_id(doc_id or None)
-    semantic_type = type_col.selectbox("Semantic type", [ALL, *types], format_func=lambda t: t or "All types")
-    statuses = status_col.multiselect("Status", list(STATUS_OPTIONS), placeholder="Any status")
-    curator = curator_col.selectbox("Curator", [ALL, *curators], format_func=lambda c: c or "Anyone")
-    disagreement = disagree_col.checkbox(
+    semantic_type = st.selectbox("Semantic type", [ALL, *types], format_func=lambda t: t or "All types")
+    statuses = st.multiselect("Status", list(STATUS_OPTIONS), placeholder="Any status")
+    curator = st.selectbox("Curator", [ALL, *curators], format_func=lambda c: c or "Anyone")
+    disagreement = st.checkbox(
         "Models differ",
         key="filter-disagreement",
         help="Only mentions where the reranker's and the generator's top concepts differ.",

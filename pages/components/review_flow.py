@@ -7,14 +7,9 @@ mentions are reviewed blind, so the rules are testable without a page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
-from bel_core.text import tokenize
-from bel_core.types import DecisionStatus, LinkResult
-from usecases.assignments import hash_fraction
-
-MentionKey = tuple[str, int, int]
+from bel_core.types import DecisionStatus, LinkResult, MentionKey
 
 
 def merge_order(remembered: Sequence[MentionKey], fresh: Sequence[MentionKey]) -> list[MentionKey]:
@@ -79,41 +74,3 @@ def status_for_concept(concept_id: str, result: LinkResult | None) -> DecisionSt
     if result is not None and result.top is not None and result.top.concept_id == concept_id:
         return DecisionStatus.ACCEPTED
     return DecisionStatus.CORRECTED
-
-
-def probabilities_by_key(results: Mapping[MentionKey, LinkResult]) -> dict[MentionKey, float | None]:
-    """Top-1 probability per mention key, for the document highlight."""
-    return {key: top_probability(result) for key, result in results.items()}
-
-
-def move_boundary(
-    text: str, span: tuple[int, int], edge: Literal["start", "end"], direction: Literal[-1, 1]
-) -> tuple[int, int]:
-    """Move one edge of a span by one token (word or punctuation mark) of ``text``.
-
-    ``direction`` -1 moves the edge left, +1 right: the start moving left or the end
-    moving right widens the span; the span never becomes empty. At the text's ends, or
-    when the move would empty the span, the span is returned unchanged.
-    """
-    start, end = span
-    tokens = tokenize(text)
-    if edge == "start":
-        starts = [s for _, s, _ in tokens]
-        moved = (
-            max((s for s in starts if s < start), default=start)
-            if direction < 0
-            else min((s for s in starts if start < s < end), default=start)
-        )
-        return moved, end
-    ends = [e for _, _, e in tokens]
-    moved = (
-        min((e for e in ends if e > end), default=end)
-        if direction > 0
-        else max((e for e in ends if start < e < end), default=end)
-    )
-    return start, moved
-
-
-def is_blind(key: MentionKey, fraction: float) -> bool:
-    """True for the ``fraction`` of mentions reviewed without suggestions (the same ones every time)."""
-    return fraction > 0 and hash_fraction("blind", *key) < fraction

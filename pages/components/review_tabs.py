@@ -12,18 +12,22 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.errors import BelError
-from bel_core.types import Mention
-from usecases import services
+from bel_core.types import Mention, MentionKey
 from pages.components import review_actions, review_flow, review_saliency, state, widgets
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
+from usecases import services
 
-MentionKey = tuple[str, int, int]
 Link = Callable[[str], None]
 
 
-def link_callback(rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, advance_to: MentionKey) -> Link:
-    """A callback linking the mention to one concept (ACCEPTED if it is the top candidate, else CORRECTED)."""
+def link_callback(
+    rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, on_done: Callable[[], None]
+) -> Link:
+    """A callback linking the mention to one concept (ACCEPTED if it is the top candidate, else CORRECTED).
+
+    ``on_done`` runs after a stored link (the Review page moves its cursor on).
+    """
     result = view.results.get(mention.key)
     expected = view.latest.id if view.latest else None
 
@@ -36,7 +40,7 @@ def link_callback(rv: Reviewer, mention: Mention, view: MentionView, *, blind: b
             )
 
         if review_actions.perform(action):
-            state.set_current_mention_key(advance_to)
+            on_done()
 
     return link
 
@@ -150,8 +154,8 @@ def history_tab(view: MentionView) -> None:
     )
 
 
-def add_mention_tab(rv: Reviewer, doc_id: str, text_length: int) -> None:
-    """Add a span the detector missed, by its character offsets."""
+def add_mention_tab(rv: Reviewer, doc_id: str, text_length: int, on_added: Callable[[MentionKey], None]) -> None:
+    """Add a span the detector missed, by its character offsets; ``on_added`` gets the new mention's key."""
     with st.form("add_mention", border=False):
         start_col, end_col, label_col = st.columns(3)
         start = start_col.number_input("Start", min_value=0, max_value=text_length, step=1, key="new-start")
@@ -169,5 +173,5 @@ def add_mention_tab(rv: Reviewer, doc_id: str, text_length: int) -> None:
         st.error(widgets.md(e))
     else:
         state.flash(widgets.md(f"Added mention “{added.text}” ({added.start}-{added.end})"))
-        state.set_current_mention_key(added.key)
+        on_added(added.key)
         st.rerun()

@@ -1,20 +1,21 @@
 """HTML and table builders for the pages: the only source of strings rendered as raw HTML.
 
 Every piece of document text or KB content that ends up in a string passed to
-``st.markdown(..., unsafe_allow_html=True)`` goes through :func:`html.escape` here, so a
-document containing ``<script>`` shows that text instead of running it. Pages never build
-HTML themselves. Nothing in this module talks to Streamlit, so it is testable on its own.
+``st.markdown(..., unsafe_allow_html=True)`` goes through :func:`_esc` here, so a
+document containing ``<script>`` or Markdown shows that text instead of running it; text
+for Streamlit's Markdown elsewhere (captions, messages, labels) goes through :func:`md`.
+Pages never build HTML themselves. Nothing in this module talks to Streamlit, so it is
+testable on its own.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bel_core.types import Candidate, Concept, DecisionStatus, Document, LinkResult, Mention
-
-MentionKey = tuple[str, int, int]
+from bel_core.types import Candidate, Concept, DecisionStatus, Document, LinkResult, Mention, MentionKey
 
 # Confidence bands for the calibrated top-1 probability (the curator's triage colours).
 LOW_CONFIDENCE = 0.5
@@ -46,6 +47,7 @@ STATUS_LABELS: dict[DecisionStatus, str] = {
     DecisionStatus.NOT_ENTITY: "not an entity",
     DecisionStatus.SKIPPED: "skipped",
     DecisionStatus.NEEDS_CONTEXT: "needs more context",
+    DecisionStatus.UNDECIDED: "undecided",
 }
 
 
@@ -71,13 +73,31 @@ _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~$:")
 
 
 def _esc(value: object) -> str:
-    """Escape any value for HTML text and attribute contexts (quotes included)."""
-    return html.escape(str(value), quote=True)
+    """Escape any value for HTML text and attribute contexts (quotes included).
+
+    Line breaks become character references too. Streamlit parses these HTML strings as
+    Markdown with raw HTML: a blank line would end the HTML block, and the document text
+    after it would be read as Markdown (links, images, headings). As references the whole
+    string stays one line; the browser still shows the newlines (``white-space:pre-wrap``).
+    """
+    return html.escape(str(value), quote=True).replace("\r", "&#13;").replace("\n", "&#10;")
+
+
+# GFM turns bare URLs, "www." names and e-mail addresses into links after escapes are
+# decoded, so backslashes cannot stop it; an invisible word joiner inside the pattern does.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
 
 
 def md(value: object) -> str:
-    """Escape text for Streamlit Markdown so it renders verbatim (no formatting, no HTML)."""
-    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(value))
+    """Escape text for Streamlit Markdown so it renders verbatim (no formatting, no HTML, no links).
+
+    Every Markdown special character is backslash-escaped, ``<``, ``>`` and ``&`` become
+    entities, and a U+2060 word joiner (zero-width) goes after ``:`` in ``://``, after
+    ``www`` and after ``@``, where GFM would otherwise link the plain text.
+    """
+    text = _AUTOLINK.sub(_WORD_JOINER, str(value))
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
     return html.escape(escaped, quote=False)
 
 

@@ -1,8 +1,10 @@
 """AppTest fixtures: the real app and the real LinkingPipeline on the tiny KB, dense retrieval off.
 
-Each test gets its own data directory (SQLite file, caches) through ``BEL_*`` variables,
-and ``st.cache_resource`` is cleared around it so no settings, store or linker leaks from
-one test to the next. A SQLite *file* is used, not ``:memory:``, because AppTest runs the
+Each test gets its own data directory (caches) through ``BEL_*`` variables, and each test
+that runs the app or reads its store (``app``, ``store``) runs once on SQLite and once on
+PostgreSQL (``store_url`` in ``tests/conftest.py``, handed over as ``BEL_DB_URL``).
+``st.cache_resource`` is cleared around every test so no settings, store or linker leaks
+from one test to the next. A SQLite *file* is used, not ``:memory:``, because AppTest runs the
 script in another thread and an in-memory database is per connection.
 """
 
@@ -53,13 +55,20 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_kb_path: Path)
 
 
 @pytest.fixture
-def store(app_env: Path) -> sessionmaker[Session]:
-    """A session factory on the same SQLite file the app uses, for asserting what it stored."""
-    return open_store(f"sqlite:///{app_env / 'bel.db'}")
+def app_store_url(app_env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store the app uses, on each backend in turn."""
+    monkeypatch.setenv("BEL_DB_URL", store_url)
+    return store_url
 
 
 @pytest.fixture
-def app() -> Callable[..., AppTest]:
+def store(app_store_url: str) -> sessionmaker[Session]:
+    """A session factory on the same store the app uses, for asserting what it stored."""
+    return open_store(app_store_url)
+
+
+@pytest.fixture
+def app(app_store_url: str) -> Callable[..., AppTest]:
     """Start the app (router included) and optionally switch to a page, e.g. ``app("review")``."""
 
     def start(page: str | None = None) -> AppTest:

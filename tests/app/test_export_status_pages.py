@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from bel_core.types import DecisionStatus
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
+from tests.fakes import FakeLinker
+from usecases import export, services
 
 
 def test_export_without_decisions_says_so(app):
@@ -11,20 +14,36 @@ def test_export_without_decisions_says_so(app):
     paste(at, CLINICAL_TEXT, doc_id="case-1")
     at.switch_page("pages/export.py").run()
     assert not at.exception
-    assert [m.value for m in at.metric] == ["1", "4", "0"]
+    assert [m.value for m in at.metric] == ["0", "0"]
     assert any("Nothing to export yet" in i.value for i in at.info)
     assert not at.get("download_button")
 
 
-def test_export_preview_is_code_not_html(app):
+def export_page(app, store, tiny_kb, text: str, doc_id: str):
+    """The Export page after pasting ``text`` and calling its "seizures" NIL."""
     at = app()
-    paste(at, "<b>Bold</b> claim: the boy had seizures.", doc_id="html-doc")
-    click(at, "Open in Review")
-    click(at, "Accept top")
-    at.switch_page("pages/export.py").run()
-    at.radio[0].set_value("pubtator").run()
+    paste(at, text, doc_id=doc_id)
+    start = text.index("seizures")
+    with store.begin() as session:
+        services.decide(session, FakeLinker(tiny_kb), (doc_id, start, start + 8), DecisionStatus.NIL, curator="tester")
+    return at.switch_page("pages/export.py").run()
+
+
+def test_export_preview_is_code_not_html(app, store, tiny_kb):
+    at = export_page(app, store, tiny_kb, "<b>Bold</b> claim: the boy had seizures.", "html-doc")
+    at.selectbox[0].set_value("pubtator").run()
     assert at.code[0].value.startswith("html-doc|t|<b>Bold</b> claim")
     assert not [m.value for m in at.markdown if "<b>" in m.value]
+
+
+def test_every_format_is_offered_for_download(app, store, tiny_kb):
+    at = export_page(app, store, tiny_kb, "The boy had seizures.", "d")
+    assert at.selectbox[0].options == [export.FORMATS[f].label for f in export.EXPORT_FORMATS]
+    for fmt in export.EXPORT_FORMATS:
+        at.selectbox[0].set_value(fmt).run()
+        assert not at.exception, fmt
+        [download] = at.get("download_button")
+        assert download.proto.label == f"Download {export.FORMATS[fmt].file_name}", fmt
 
 
 def test_status_page_describes_the_linker_and_the_store(app):

@@ -16,6 +16,7 @@ from bel_core.training.retrain import RetrainConfig
 from usecases import jobs
 from usecases import registry
 from usecases import retrain
+from usecases import serving
 from db.models import DocumentRow, JobStatus, LinkRunRow
 from usecases.retrain import run_retrain
 from pages.components.widgets import md
@@ -124,7 +125,9 @@ def test_train_button_queues_a_job_and_starts_the_worker(app, store, monkeypatch
     assert len(started) == 1 and started[0][-3:] == ["retrain", "--job-id", str(job.id)]
 
 
-def test_the_app_links_with_the_promoted_version(app, store, app_env: Path, tiny_kb_path: Path, tiny_kb):
+def test_the_app_links_with_the_promoted_version(app, store, app_env: Path, tiny_kb_path: Path, tiny_kb, monkeypatch):
+    # Promoted from outside the app (like `bel models promote`): seen at the next registry check.
+    monkeypatch.setattr(serving, "PROMOTION_CHECK_S", 0.0)
     seed_curated(store, tiny_kb, 16)
     settings = Settings.load(env={"BEL_DATA_DIR": str(app_env), "BEL_KB": str(tiny_kb_path)})
     settings = replace(settings, retrieval=replace(settings.retrieval, dense_enabled=False))

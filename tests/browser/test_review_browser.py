@@ -49,27 +49,23 @@ def test_paste_then_accept_by_click_and_by_keyboard(page, server):
     page.screenshot(path=ARTIFACTS / "documents.png")
 
     page.get_by_role("button", name=re.compile("^Open in Review")).click()
-    page.get_by_text(re.compile(r"^Item 1 of 6")).wait_for()
+    page.locator(".bel-position", has_text=re.compile(r"^Item 1 of 6")).wait_for()
     store = open_store(f"sqlite:///{server.data_dir / 'bel.db'}")
 
-    page.get_by_role("button", name=re.compile("^Accept top")).click()
-    page.get_by_text(re.compile(r"^Item 2 of 6")).wait_for()
+    page.locator(".bel-cand").first.click()  # the mouse: link the top candidate
+    page.locator(".bel-position", has_text=re.compile(r"^Item 2 of 6")).wait_for()
     assert len(_wait_for_decisions(store, 1)) == 1
 
-    # Keyboard: focus the page body (not a text field), then press "a".
-    page.get_by_role("heading", name="Review", exact=True).click()
     page.keyboard.press("a")
-    page.get_by_text(re.compile(r"^Item 3 of 6")).wait_for()
+    page.locator(".bel-position", has_text=re.compile(r"^Item 3 of 6")).wait_for()
     decisions = _wait_for_decisions(store, 2)
     assert [d.status for d in decisions.values()] == [DecisionStatus.ACCEPTED] * 2
     assert {d.curator for d in decisions.values()} == {"browser-test"}
 
-    # The document shows the decided marks; wait for the rerun to settle before the screenshot.
-    page.locator("mark.bel-mention", has_text="✓").nth(1).wait_for()
-    # Streamlit scrolls inside its main area, so a tall viewport shows the whole review panel.
-    page.set_viewport_size({"width": 1440, "height": 1350})
-    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in the shot
-    page.wait_for_timeout(1000)
+    page.locator(".bel-saved[data-state=saved]").wait_for()
+    page.locator(".bel-doc-body mark.bel-decided").nth(1).wait_for()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "review.png")
     if os.environ.get("BEL_SAVE_SCREENSHOTS") == "1":
         target = REPO / "docs" / "screenshots" / "review.png"

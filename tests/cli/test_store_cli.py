@@ -40,9 +40,11 @@ def env(tmp_path: Path, tiny_kb_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_import_zip_as_gold_then_export_every_format(env: Path, capsys: pytest.CaptureFixture[str]):
     db = f"sqlite:///{env / 'cli.db'}"
-    assert main(["--db", db, "import", str(env / "upload.zip"), "--format", "auto", "--as", "gold"]) == 0
+    # Refused: the unsafe member (exit 1); skipped by choice: the bad span.
+    command = ["--db", db, "import", str(env / "upload.zip"), "--format", "auto", "--as", "gold", "--skip-bad-spans"]
+    assert main(command) == 1
     out, err = capsys.readouterr()
-    assert "imported 2 new documents (0 already stored), 5 new mentions, 5 gold decisions" in out
+    assert "imported 2 new documents (0 already stored, 0 duplicates of stored texts), 5 new mentions, 5 gold" in out
     assert "in/corpus.pubtator, line 7: mention text 'broken'" in err
     assert "../escape.txt: unsafe path" in err
     for fmt, name in [

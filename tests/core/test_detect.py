@@ -127,3 +127,49 @@ def test_build_and_detect_are_fast_at_hpo_scale():
     assert time.perf_counter() - started < 0.05
     assert [m.text for m in mentions[:3]] == ["abnormal morphology of structure 42", "structure 7 anomaly", "S7X"]
     assert len(mentions) == 60
+
+
+def test_british_and_american_spellings_match_each_other():
+    matcher = DictionaryMatcher.from_kb(
+        _kb(("N", "Hyponatremia", ()), ("H", "Haemorrhage", ()), ("E", "Edema", ()), ("T", "Brain tumor", ()))
+    )
+    text = "hyponatraemia, hemorrhage, oedema and brain tumours"
+    assert [t for _, _, t in _spans(matcher, text)] == ["hyponatraemia", "hemorrhage", "oedema", "brain tumours"]
+    # Short words keep their own key: "does" is not folded onto anything.
+    assert _spans(matcher, "it does not") == []
+
+
+def test_singular_and_plural_match_each_other():
+    matcher = DictionaryMatcher.from_kb(_kb(("S", "Seizures", ()), ("A", "Skeletal anomaly", ())))
+    assert [t for _, _, t in _spans(matcher, "a seizure; skeletal anomalies")] == ["seizure", "skeletal anomalies"]
+
+
+def test_hyphenated_and_closed_compounds_match_both_ways():
+    matcher = DictionaryMatcher.from_kb(
+        _kb(("S", "Syndrome of inappropriate antidiuretic hormone", ()), ("X", "X-linked ichthyosis", ()))
+    )
+    text = "syndrome of inappropriate anti-diuretic hormone and Xlinked ichthyosis"
+    assert [t for _, _, t in _spans(matcher, text)] == [
+        "syndrome of inappropriate anti-diuretic hormone",
+        "Xlinked ichthyosis",
+    ]
+    # A space is not a hyphen: "anti diuretic" stays two words.
+    assert _spans(matcher, "syndrome of inappropriate anti diuretic hormone") == []
+
+
+def test_reordered_names_match_within_a_phrase():
+    matcher = DictionaryMatcher.from_kb(_kb(("R", "Carcinoma, Renal Cell", ()), ("B", "Breast cancer", ())))
+    text = "renal cell carcinoma and cancer of the breast; carcinoma, renal cell"
+    assert [t for _, _, t in _spans(matcher, text)] == [
+        "renal cell carcinoma",
+        "cancer of the breast",
+        "carcinoma, renal cell",
+    ]
+    # Punctuation ends a phrase: words of one name on both sides of a comma are not a match.
+    assert _spans(matcher, "breast, cancer") == []
+
+
+def test_variants_can_be_switched_off():
+    kb = _kb(("N", "Hyponatremia", ()), ("B", "Breast cancer", ()))
+    strict = DictionaryMatcher.from_kb(kb, variants=False)
+    assert _spans(strict, "hyponatraemia, cancer of the breast, hyponatremia") == [(37, 49, "hyponatremia")]

@@ -1,4 +1,4 @@
-"""Tests for bel_core.formats.documents: pasted text, uploads, PubTator reading and writing."""
+"""Tests for bel_core.formats.documents, .text and .pubtator: pasted text, files, PubTator reading and writing."""
 
 from __future__ import annotations
 
@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.formats.documents import (
-    InputProblem,
-    check_mention,
-    document_from_text,
-    parse_pubtator,
-    parse_upload,
-    write_pubtator,
-)
 from bel_core.errors import InputFormatError
+from bel_core.formats import read_any, read_text
+from bel_core.formats.documents import InputProblem, check_mention, document_from_text
+from bel_core.formats.pubtator import parse_pubtator, read_pubtator, write_pubtator
 from bel_core.types import Document, Mention, MentionOrigin
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -24,12 +19,9 @@ NCBI_DEV = SHARED_DATA / "ncbi_disease" / "NCBIdevelopset_corpus.txt"
 MB = 1_000_000
 
 
-def _upload(name: str, data: bytes, max_bytes: int = MB):
-    return parse_upload(name, data, max_bytes=max_bytes)
-
-
 def _fixture(name: str):
-    return _upload(name, (FIXTURES / name).read_bytes())
+    data = (FIXTURES / name).read_bytes()
+    return read_pubtator(name, data) if name.endswith(".pubtator") else read_text(name, data)
 
 
 # --- pasted text ---------------------------------------------------------------------------
@@ -58,19 +50,10 @@ def test_document_from_text_rejects_empty(text):
 # --- uploads: bad files --------------------------------------------------------------------
 
 
-def test_upload_over_limit_gives_both_sizes():
-    with pytest.raises(InputFormatError) as e:
-        _upload("big.txt", b"a" * 1001, max_bytes=1000)
-    assert str(e.value) == (
-        "big.txt: the file is 1,001 bytes, over the upload limit of 1,000 bytes; "
-        "split it into smaller files or raise max_upload_bytes"
-    )
-
-
 @pytest.mark.parametrize("data", [b"text\x00with a NUL", bytes(range(1, 32)) * 10 + b"abc"])
 def test_upload_binary_rejected(data):
     with pytest.raises(InputFormatError, match=r"^scan\.pdf: this looks like a binary file"):
-        _upload("scan.pdf", data)
+        read_text("scan.pdf", data)
 
 
 def test_upload_non_utf8_names_line_of_first_bad_byte():
@@ -79,21 +62,21 @@ def test_upload_non_utf8_names_line_of_first_bad_byte():
     assert e.value.line == 1
     assert str(e.value).startswith("docs_latin1.txt, line 1: the file is not valid UTF-8 (byte 0xe9 at offset 12)")
     with pytest.raises(InputFormatError) as e:
-        _upload("x.txt", "ok\r\nfine\n\xe9t\xe9".encode() + b"\n\xff")
+        read_text("x.txt", "ok\r\nfine\n\xe9t\xe9".encode() + b"\n\xff")
     assert e.value.line == 4
 
 
 @pytest.mark.parametrize("data", [b"", b"  \n\r\n\t", b"\xef\xbb\xbf\n"])
 def test_upload_empty_rejected(data):
-    with pytest.raises(InputFormatError, match=r"^empty\.txt: the file is empty"):
-        _upload("empty.txt", data)
+    with pytest.raises(InputFormatError, match=r"^empty\.txt: the text is empty"):
+        read_text("empty.txt", data)
 
 
 # --- uploads: plain text -------------------------------------------------------------------
 
 
 def test_upload_txt_one_document_stem_id_bom_crlf():
-    parsed = _upload("case report #1.txt", b"\xef\xbb\xbfA boy with <b>seizures</b>.\r\nSecond line.")
+    parsed = read_text("case report #1.txt", b"\xef\xbb\xbfA boy with <b>seizures</b>.\r\nSecond line.")
     (doc,) = parsed.documents
     assert doc == Document("case_report_1", "A boy with <b>seizures</b>.\nSecond line.", source="case report #1.txt")
     assert (parsed.mentions, parsed.problems) == ((), ())
@@ -104,7 +87,7 @@ def test_upload_txt_one_document_stem_id_bom_crlf():
     [("dir/sub/report.v2.txt", "report.v2"), ("C:\\docs\\note.TXT", "note"), ("###.txt", None), ("ünï.md", "n")],
 )
 def test_upload_txt_doc_id_is_sanitised_stem(filename, doc_id):
-    (doc,) = _upload(filename, b"Some text.").documents
+    (doc,) = read_text(filename, b"Some text.").documents
     expected = doc_id or "upload-" + hashlib.sha256(b"Some text.").hexdigest()[:10]
     assert doc.doc_id == expected
 
@@ -114,8 +97,8 @@ def test_upload_txt_doc_id_is_sanitised_stem(filename, doc_id):
 
 def test_pubtator_detected_by_content_regardless_of_extension():
     data = (FIXTURES / "docs_good.pubtator").read_bytes()
-    assert len(_upload("weird.txt", data).documents) == 2
-    assert len(_upload("weird.dat", b"\n\n" + data).documents) == 2
+    assert len(read_any([("weird.txt", data)], max_bytes=MB).documents) == 2
+    assert len(read_any([("weird.dat", b"\n\n" + data)], max_bytes=MB).documents) == 2
 
 
 def test_pubtator_good_file():
@@ -264,7 +247,7 @@ def test_write_pubtator_rejects_programmer_errors():
 
 @pytest.mark.skipif(not NCBI_DEV.exists(), reason=f"shared corpus not available at {NCBI_DEV}")
 def test_pubtator_round_trip_on_ncbi_dev_corpus():
-    first = parse_upload(NCBI_DEV.name, NCBI_DEV.read_bytes(), max_bytes=10 * MB)
+    first = read_pubtator(NCBI_DEV.name, NCBI_DEV.read_bytes())
     assert (len(first.documents), len(first.mentions), first.problems) == (100, 787, ())
     annotations: dict[str, list[tuple[Mention, tuple[str, ...]]]] = {}
     for m in first.mentions:
@@ -284,14 +267,14 @@ def test_sample_reports_are_short_plain_text_documents():
     files = sorted(SAMPLE_DOCUMENTS.glob("*.txt"))
     assert len(files) == 5
     for path in files:
-        (doc,) = _upload(path.name, path.read_bytes()).documents
+        (doc,) = read_text(path.name, path.read_bytes()).documents
         assert doc.doc_id == path.stem
         assert 80 <= len(doc.text.split("\n\n", 1)[1].split()) <= 200
 
 
 def test_sample_pubtator_offsets_match_and_texts_match_the_txt_files():
     path = SAMPLE_DOCUMENTS / "case_reports.pubtator"
-    parsed = _upload(path.name, path.read_bytes())
+    parsed = read_pubtator(path.name, path.read_bytes())
     assert parsed.problems == ()
     assert [d.doc_id for d in parsed.documents] == ["case_report_01", "case_report_03"]
     assert len(parsed.mentions) == 38

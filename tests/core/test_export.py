@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bel_core.formats.documents import parse_pubtator
+from bel_core.formats.pubtator import parse_pubtator
 from bel_core.formats.gold import GoldAnnotation, gold_jsonl, gold_pubtator
 from bel_core.types import Decision, DecisionStatus, Document, Mention
 

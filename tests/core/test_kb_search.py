@@ -145,3 +145,47 @@ def test_pipeline_searches_through_the_index_from_the_threshold(tiny_kb_path: Pa
 def test_negative_threshold_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="search_index_min_concepts"):
         KBConfig(search_index_min_concepts=-1)
+
+
+# FTS5 query syntax, quoting and SQL wildcards: each must be searched for as text.
+FTS5_OPERATORS = [
+    "seiz* OR head",
+    "NEAR(head small, 2)",
+    "name:head",
+    '"unbalanced quote',
+    "^head",
+    "head NOT small",
+    "(head) AND (small",
+    "'; DROP TABLE names; --",
+    "sei%ure _ead",
+    "{name} : head",
+    "hea\x00d",
+]
+
+
+def test_queries_are_text_never_fts5_syntax(tiny_kb: KnowledgeBase, tiny_index: KBSearchIndex) -> None:
+    assert _agree(tiny_kb, tiny_index, FTS5_OPERATORS, [None]) == 3 * len(FTS5_OPERATORS)
+    assert tiny_index.search("seiz* OR head") == []  # no name contains that text
+    assert tiny_index.search("NEAR(head small, 2)") == []
+
+
+def test_a_query_at_the_limit_is_answered_and_a_longer_one_refused(
+    tiny_kb_path: Path, tiny_index: KBSearchIndex
+) -> None:
+    # Thousands of distinct trigrams: one bound variable per trigram exceeded SQLite's limit.
+    rng = random.Random(7)
+    longest = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(kb_search.MAX_QUERY_CHARS))
+    assert tiny_index.search(longest) == []
+    assert tiny_index.search("small head" + " " * (kb_search.MAX_QUERY_CHARS - 10)) == ["HP:0000252"]
+    huge = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(260_000))
+    with pytest.raises(KnowledgeBaseError, match="at most 1,000 characters; this one has 260,000"):
+        tiny_index.search(huge)
+    linker = LinkingPipeline.from_settings(
+        Settings(
+            kb=KBConfig(source=str(tiny_kb_path), format="jsonl", roots=()),
+            retrieval=RetrievalConfig(dense_enabled=False),
+        )
+    )
+    assert linker.search_index is None  # the in-memory path refuses it the same way
+    with pytest.raises(KnowledgeBaseError, match="at most 1,000 characters"):
+        linker.search_kb(huge)

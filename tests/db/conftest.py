@@ -1,4 +1,4 @@
-"""Fixtures for storage tests: a fresh SQLite file per test, schema built by the migrations."""
+"""Fixtures for storage tests: a fresh store per test on each backend, schema built by the migrations."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.types import Document
-from usecases import services
 from db.engine import make_engine, make_session_factory, upgrade
 from tests.fakes import FakeLinker
+from usecases import services
 
 # Detected by FakeLinker over tiny_kb: seizures 12-20, small head 27-37, ASD 39-42,
 # short stature 57-70, Short fingers 76-89.
@@ -19,9 +19,9 @@ TEXT = "The boy had seizures and a small head. ASD was noted; no short stature, 
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    # A subdirectory that does not exist yet: make_engine must create it.
-    return f"sqlite:///{tmp_path / 'data' / 'bel.db'}"
+def db_url(store_url: str) -> str:
+    """The store's URL; each test using it runs on SQLite and on PostgreSQL (``tests/conftest.py``)."""
+    return store_url
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from sqlalchemy import select, text
 from bel_core.errors import DecisionError
 from bel_core.types import Decision, DecisionStatus, Document
 from db import repository
-from usecases import assignments
-from usecases import curation
-from usecases import decisions
-from usecases import services
-from usecases.decisions import ConcurrentDecisionError
 from db.models import DecisionRow, Role
+from usecases import assignments, curation, decisions, export, services
+from usecases.auth import User
+from usecases.decisions import ConcurrentDecisionError
 from usecases.queue import QueueFilters, near_duplicates, review_queue
 
 SEIZURES = ("doc1", 12, 20)
@@ -98,12 +96,17 @@ def test_undo_walks_back_through_the_history_without_deleting(factory, linker, i
     assert (restored.status, restored.concept_ids) == (DecisionStatus.CORRECTED, ("HP:0001631",))
     with factory.begin() as session:
         back = curation.undo(session, ASD, curator="ann", expected_latest_decision_id=_latest_id(factory, ASD))
-    assert back.status is DecisionStatus.SKIPPED  # undecided again, as a deferred row
+    assert back.status is DecisionStatus.UNDECIDED  # no verdict at all, not a deferral
     with factory() as session:
         history = decisions.history(session, ASD)
-        assert [h.decision.status.value for h in history] == ["corrected", "nil", "corrected", "skipped"]
+        assert [h.decision.status.value for h in history] == ["corrected", "nil", "corrected", "undecided"]
         assert [h.context.undoes_id for h in history] == [None, None, history[1].id, history[0].id]
         assert decisions.undo_target(history) is None
+        # Back in the queue with the never-decided mentions, not with the deferred ones.
+        queue = review_queue(session, "doc1", include_decided=True)
+        assert next(item for item in queue if item.mention.key == ASD).status is None
+        _, gold = repository.gold_annotations(session)
+        assert ASD not in [g.mention.key for g in gold]
     with pytest.raises(DecisionError, match="Nothing to undo"), factory.begin() as session:
         curation.undo(session, ASD, curator="ann", expected_latest_decision_id=history[-1].id)
 
@@ -176,7 +179,8 @@ def test_adjudicated_decision_becomes_gold(factory, linker, ingested):
         with pytest.raises(curation.PermissionDeniedError):
             curation.adjudicate(session, linker, ASD, DecisionStatus.NIL, adjudicator="ann", role=Role.CURATOR)
     with factory() as session:
-        [line] = services.export_gold(session, "jsonl").splitlines()
+        [content] = export.gold_files(session, "jsonl", User("admin", Role.ADMIN)).values()
+        [line] = content.splitlines()
     assert json.loads(line)["concept_ids"] == ["HP:0000729"]
 
 

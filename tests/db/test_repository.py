@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bel_core.errors import DecisionError, InputFormatError
+from bel_core.errors import DecisionError, DocumentNotFoundError, InputFormatError
 from bel_core.types import Candidate, Decision, DecisionStatus, Document, LinkResult, Mention, MentionOrigin
 from db import repository
 from usecases.queue import review_queue
@@ -28,7 +28,7 @@ def test_add_document_is_idempotent_and_refuses_a_changed_text(factory, document
 
 
 def test_get_document_unknown(factory):
-    with factory() as session, pytest.raises(DecisionError, match="'nope' is not stored"):
+    with factory() as session, pytest.raises(DocumentNotFoundError, match="'nope' is not stored"):
         repository.get_document(session, "nope")
 
 

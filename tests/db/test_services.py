@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import func, select
 
 from bel_core.errors import DecisionError, InputFormatError, UnknownConceptError
 from bel_core.types import DecisionStatus, Mention, MentionOrigin
 from db import repository
-from usecases import services
 from db.models import CandidateRow, DecisionRow, DocumentRow, LinkRunRow, MentionRow
+from usecases import services
 
 SEIZURES = ("doc1", 12, 20)
 ASD = ("doc1", 39, 42)
@@ -142,30 +140,6 @@ def test_relinking_never_touches_decisions(factory, linker, ingested, tiny_kb):
         assert len(decision.shown) == 5
 
 
-def test_export_gold(factory, linker, ingested):
-    with factory.begin() as session:
-        services.decide(session, linker, SEIZURES, DecisionStatus.ACCEPTED, curator="ann", note="clear")
-        services.decide(session, linker, ASD, DecisionStatus.CORRECTED, ["HP:0000729"], curator="ann")
-        services.decide(session, linker, ("doc1", 27, 37), DecisionStatus.NOT_ENTITY, curator="ann")
-        services.decide(session, linker, ("doc1", 57, 70), DecisionStatus.SKIPPED, curator="ann")
-    with factory() as session:
-        lines = [json.loads(line) for line in services.export_gold(session, "jsonl").splitlines()]
-        pubtator = services.export_gold(session, "pubtator")
-    assert [(r["start"], r["status"], r["concept_ids"], r["note"]) for r in lines] == [
-        (12, "accepted", ["HP:0001250"], "clear"),
-        (27, "not_entity", [], ""),
-        (39, "corrected", ["HP:0000729"], ""),
-    ]
-    assert lines[0]["decided_at"].endswith("+00:00")
-    # Only verdicts that link (or say NIL) are PubTator annotations.
-    assert [line for line in pubtator.splitlines() if "\t" in line] == [
-        "doc1\t12\t20\tseizures\tEntity\tHP:0001250",
-        "doc1\t39\t42\tASD\tEntity\tHP:0000729",
-    ]
-    with pytest.raises(ValueError, match="Unknown gold export format"):
-        services.export_gold(session, "csv")  # type: ignore[arg-type]
-
-
 def test_import_gold_decisions(factory, linker, document):
     mentions = [
         Mention(*SEIZURES, "seizures", origin=MentionOrigin.IMPORTED, annotated_ids=("HP:0001250",)),
@@ -180,7 +154,7 @@ def test_import_gold_decisions(factory, linker, document):
         decided = repository.latest_decisions(session)
     assert [(d.status, d.concept_ids, d.note) for d in decided.values()] == [
         (DecisionStatus.ACCEPTED, ("HP:0001250",), ""),
-        (DecisionStatus.NIL, (), "gold ids not in the KB: OMIM:1"),
+        (DecisionStatus.CORRECTED, ("OMIM:1",), "not in KB tiny-1: OMIM:1"),  # kept, never NIL
         (DecisionStatus.CORRECTED, ("HP:0001631",), ""),
         (DecisionStatus.NIL, (), ""),
     ]

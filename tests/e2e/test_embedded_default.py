@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bel_core.config import Settings
-from bel_core.formats.documents import document_from_text, parse_upload
+from bel_core.formats.documents import document_from_text
+from bel_core.formats.pubtator import read_pubtator
 from bel_core.linking.evaluate import score_link_results
 
 pytestmark = pytest.mark.slow
@@ -40,7 +41,7 @@ def test_default_is_hpo_with_sha_checked_minilm(pipeline):
 
 def test_sample_pubtator_gold_is_mostly_ranked_first(pipeline):
     data = (SAMPLES / "case_reports.pubtator").read_bytes()
-    parsed = parse_upload("case_reports.pubtator", data, max_bytes=len(data))
+    parsed = read_pubtator("case_reports.pubtator", data)
     assert not parsed.problems
     report = score_link_results(pipeline.link(list(parsed.mentions)))
     accuracy = dict(report.accuracy_at)
@@ -68,9 +69,9 @@ def test_the_shipped_generator_serves_the_embedded_kb(pipeline):
     generator = load_generator_linker(settings, pipeline.kb)
     assert generator is not None
     data = (SAMPLES / "case_reports.pubtator").read_bytes()
-    parsed = parse_upload("case_reports.pubtator", data, max_bytes=len(data))
+    parsed = read_pubtator("case_reports.pubtator", data)
     documents = {d.doc_id: d for d in parsed.documents}
-    results = generator.link(list(parsed.mentions), documents)
+    results = generator.link(list(parsed.mentions), documents=documents)
     assert len(results) == len(parsed.mentions)
     # Constrained decoding: every proposal is an HPO concept, probabilities are probabilities.
     assert all(c.concept_id in pipeline.kb for r in results for c in r.candidates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,17 @@ def test_plain_text_is_one_document_named_by_its_stem(tmp_path: Path):
     assert [(d.doc_id, d.text) for d in parsed.documents] == [("visit-1", "Line one.\nLine two.")]
     with pytest.raises(InputFormatError, match="not valid UTF-8"):
         read_text("latin.txt", "café".encode("latin-1"))
+
+
+def test_a_malformed_annotation_is_skipped_and_its_document_kept():
+    bioc = json.loads((FIXTURES / "fmt_sample.bioc.json").read_text())
+    bioc["documents"][0]["passages"][0]["annotations"][0]["locations"][0]["length"] = "eight"
+    parsed = read_bioc_json("s.json", json.dumps(bioc))
+    assert [d.doc_id for d in parsed.documents] == ["100"] and len(parsed.mentions) == 2
+    assert any("location length must be an integer, got 'eight'" in p.message for p in parsed.problems)
+
+    record = json.loads((FIXTURES / "fmt_sample.bigbio.jsonl").read_text().splitlines()[0])
+    record["entities"][0]["offsets"] = [[0, "8"], [1]]
+    parsed = read_bigbio("s.jsonl", json.dumps(record))
+    assert [d.doc_id for d in parsed.documents] == ["100"] and len(parsed.mentions) == 2
+    assert [p.message.split(" (")[0] for p in parsed.problems][:1] == ["malformed entity of '100'"]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.append_only import create_guards, drop_guards, drop_pg_function
+
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -20,11 +22,8 @@ depends_on: str | Sequence[str] | None = None
 MENTION_ORIGINS = ("detected", "manual", "imported")
 DECISION_STATUSES = ("accepted", "corrected", "nil", "wrong_span", "not_entity", "skipped")
 
-# RAISE(ABORT) rolls back the offending statement: a verdict, once written, is history.
-APPEND_ONLY_TRIGGERS = {
-    "decisions_no_update": "UPDATE",
-    "decisions_no_delete": "DELETE",
-}
+# A verdict, once written, is history: the database refuses to change or remove it.
+APPEND_ONLY_GUARDS = ("decisions_no_update", "decisions_no_delete", "decisions_no_truncate")
 
 
 def _enum(values: Sequence[str], name: str) -> sa.Enum:
@@ -138,17 +137,12 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_decisions_mention_id"), "decisions", ["mention_id"])
-    for trigger, action in APPEND_ONLY_TRIGGERS.items():
-        op.execute(
-            f"CREATE TRIGGER {trigger} BEFORE {action} ON decisions "
-            f"BEGIN SELECT RAISE(ABORT, 'decisions are append-only: {action} refused; "
-            "record a new decision instead'); END"
-        )
+    create_guards(APPEND_ONLY_GUARDS)
 
 
 def downgrade() -> None:
     """Drop everything ``upgrade`` created (this erases all curation data)."""
-    for trigger in APPEND_ONLY_TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    drop_guards(APPEND_ONLY_GUARDS)
     for table in ("decisions", "candidates", "link_runs", "mentions", "documents"):
         op.drop_table(table)
+    drop_pg_function()

@@ -6,7 +6,8 @@
 ``undoes_id`` and ``adjudicated``, and its status CHECK gains ``needs_context``. SQLite
 cannot alter a CHECK constraint, so the table is rebuilt: renamed aside, created anew,
 rows copied, the old copy dropped. Dropping a table drops its triggers, so the
-append-only triggers are installed again on the new table.
+append-only triggers are installed again on the new table. PostgreSQL alters the table
+in place instead.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.append_only import create_guards, dialect, drop_guards
+
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -32,7 +35,7 @@ OLD_COLUMNS = (
     "id, mention_id, status, concept_ids, curator, decided_at, note, link_run_id, shown, "
     "corrected_start, corrected_end"
 )
-APPEND_ONLY_TRIGGERS = {"decisions_no_update": "UPDATE", "decisions_no_delete": "DELETE"}
+APPEND_ONLY_GUARDS = ("decisions_no_update", "decisions_no_delete", "decisions_no_truncate")
 SET_ASIDE = "_decisions_before_0002"
 
 
@@ -40,18 +43,19 @@ def _enum(values: Sequence[str], name: str) -> sa.Enum:
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=16)
 
 
-def _drop_triggers() -> None:
-    for trigger in APPEND_ONLY_TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-
-
-def _create_triggers() -> None:
-    for trigger, action in APPEND_ONLY_TRIGGERS.items():
-        op.execute(
-            f"CREATE TRIGGER {trigger} BEFORE {action} ON decisions "
-            f"BEGIN SELECT RAISE(ABORT, 'decisions are append-only: {action} refused; "
-            "record a new decision instead'); END"
-        )
+def _curation_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("kb_version", sa.String(255), nullable=True),
+        sa.Column("model_version", sa.String(255), nullable=True),
+        sa.Column("suggestions_hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column(
+            "undoes_id",
+            sa.Integer(),
+            sa.ForeignKey("decisions.id", name=op.f("fk_decisions_undoes_id_decisions")),
+            nullable=True,
+        ),
+        sa.Column("adjudicated", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ]
 
 
 def _decisions_table(statuses: Sequence[str], *, curation_columns: bool) -> None:
@@ -79,18 +83,7 @@ def _decisions_table(statuses: Sequence[str], *, curation_columns: bool) -> None
         sa.Column("corrected_end", sa.Integer(), nullable=True),
     ]
     if curation_columns:
-        columns += [
-            sa.Column("kb_version", sa.String(255), nullable=True),
-            sa.Column("model_version", sa.String(255), nullable=True),
-            sa.Column("suggestions_hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
-            sa.Column(
-                "undoes_id",
-                sa.Integer(),
-                sa.ForeignKey("decisions.id", name=op.f("fk_decisions_undoes_id_decisions")),
-                nullable=True,
-            ),
-            sa.Column("adjudicated", sa.Boolean(), nullable=False, server_default=sa.false()),
-        ]
+        columns += _curation_columns()
     op.create_table(
         "decisions",
         *columns,
@@ -102,16 +95,39 @@ def _decisions_table(statuses: Sequence[str], *, curation_columns: bool) -> None
     )
 
 
-def _rebuild_decisions(statuses: Sequence[str], *, curation_columns: bool, copy_where: str = "") -> None:
+def _rebuild_decisions(statuses: Sequence[str], *, curation_columns: bool, keep: str = "") -> None:
     """Rebuild ``decisions`` with the given schema, keeping every row (and the row ids)."""
-    _drop_triggers()
+    if dialect() == "postgresql":
+        _alter_decisions(statuses, curation_columns=curation_columns, keep=keep)
+        return
+    drop_guards(APPEND_ONLY_GUARDS)
     op.drop_index(op.f("ix_decisions_mention_id"), table_name="decisions")
     op.rename_table("decisions", SET_ASIDE)
     _decisions_table(statuses, curation_columns=curation_columns)
-    op.execute(f"INSERT INTO decisions ({OLD_COLUMNS}) SELECT {OLD_COLUMNS} FROM {SET_ASIDE} {copy_where}")
+    where = f" WHERE {keep}" if keep else ""
+    op.execute(f"INSERT INTO decisions ({OLD_COLUMNS}) SELECT {OLD_COLUMNS} FROM {SET_ASIDE}{where}")
     op.drop_table(SET_ASIDE)
     op.create_index(op.f("ix_decisions_mention_id"), "decisions", ["mention_id"])
-    _create_triggers()
+    create_guards(APPEND_ONLY_GUARDS)
+
+
+def _alter_decisions(statuses: Sequence[str], *, curation_columns: bool, keep: str) -> None:
+    """Alter ``decisions`` in place (PostgreSQL): a rebuild would reuse the old table's index and sequence names."""
+    if keep:
+        # The rows the narrower schema cannot hold; the guards refuse this DELETE, so lift them.
+        drop_guards(APPEND_ONLY_GUARDS)
+        op.execute(f"DELETE FROM decisions WHERE NOT ({keep})")
+        create_guards(APPEND_ONLY_GUARDS)
+    allowed = ", ".join(f"'{s}'" for s in statuses)
+    # Plain SQL: the exact name, with no naming convention applied to it a second time.
+    op.execute("ALTER TABLE decisions DROP CONSTRAINT ck_decisions_decision_status")
+    op.execute(f"ALTER TABLE decisions ADD CONSTRAINT ck_decisions_decision_status CHECK (status IN ({allowed}))")
+    if curation_columns:
+        for column in _curation_columns():
+            op.add_column("decisions", column)
+    else:
+        for column in reversed(_curation_columns()):
+            op.drop_column("decisions", column.name)
 
 
 def upgrade() -> None:
@@ -170,4 +186,4 @@ def downgrade() -> None:
     op.drop_table("users")
     with op.batch_alter_table("candidates") as batch:
         batch.drop_column("nil_probability")
-    _rebuild_decisions(OLD_STATUSES, curation_columns=False, copy_where="WHERE status != 'needs_context'")
+    _rebuild_decisions(OLD_STATUSES, curation_columns=False, keep="status != 'needs_context'")

@@ -1,0 +1,1 @@
+"""Learning-to-rank stage: LightGBM LambdaRank over features of each retrieved candidate."""
