@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from bench_common import DATA, score  # noqa: E402
 
 from bel_core.config import KBConfig, Settings  # noqa: E402
-from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
 from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.loaders import load_kb  # noqa: E402
 from bel_core.linking.memory import MemoryConfig, mention_key, suggestions_from_decision  # noqa: E402
 from bel_core.linking.options import LinkOptions  # noqa: E402
 from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
 from bel_core.linking.stages import Stages  # noqa: E402
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
 from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Decision, DecisionStatus, Document, LinkResult, Mention  # noqa: E402
 

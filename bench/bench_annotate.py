@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--documents", type=int, default=100_000)
     p.add_argument("--engine", default="local", choices=["local", "ray"])
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--matrix", action="store_true", help="local 1 process, local N, Ray 1 and Ray N workers in one run")
+    p.add_argument(
+        "--matrix", action="store_true", help="local 1 process, local N, Ray 1 and Ray N workers in one run"
+    )
     p.add_argument("--json", help="write the figures (one object, or a list with --matrix)")
     p.add_argument("--shard-docs", type=int, default=1000)
     p.add_argument("--kb", help="KB source (default: the embedded HPO)")
@@ -144,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(corpus, work / f"out-{e}-{w}", settings, e, w) for e, w in configs]
     base = rows[0]["docs_per_s"] or 1.0
     print(f"{args.documents:,} documents in {len(list(corpus.glob('*.pubtator')))} shards; KB {settings.kb.source}")
-    print(f"{'engine':<8}{'workers':>8}{'docs/s':>9}{'mentions/s':>12}{'ratio':>7}{'start-up s':>12}{'peak MB/worker':>16}{'load 1m':>14}")
+    print(
+        f"{'engine':<8}{'workers':>8}{'docs/s':>9}{'mentions/s':>12}{'ratio':>7}"
+        f"{'start-up s':>12}{'peak MB/worker':>16}{'load 1m':>14}"
+    )
     for r in rows:
         print(
             f"{r['engine']:<8}{r['workers']:>8}{r['docs_per_s']:>9}{r['mentions_per_s']:>12}"

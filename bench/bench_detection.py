@@ -37,6 +37,7 @@ from bel_core.linking.detect import DictionaryMatcher  # noqa: E402
 from bel_core.types import Document  # noqa: E402
 
 PHENOTAGGER_F1 = "0.75-0.76"
+WIDTHS = (8, 10, 8, 8, 12, 8, 8, 10, 8)
 
 Span = tuple[str, int, int]
 
@@ -72,7 +73,8 @@ def run(name: str, kb_loader, gold_path: Path) -> None:
     docs: list[Document] = list(parsed.documents)
     kb = kb_loader()
     print(f"\n{name}: {len(docs)} documents, {len(set(gold))} gold spans, KB {kb.name} ({len(kb)} concepts)")
-    print(f"{'matcher':<10} {'exact P':>8} {'R':>7} {'F1':>7}   {'overlap P':>9} {'R':>7} {'F1':>7}   {'build s':>7} {'docs/s':>7}")
+    head = ("matcher", "exact P", "R", "F1", "overlap P", "R", "F1", "build s", "docs/s")
+    print("".join(f"{h:>{w}}" for h, w in zip(head, WIDTHS, strict=True)))
     for label, variants in (("before", False), ("after", True)):
         started = time.perf_counter()
         matcher = DictionaryMatcher.from_kb(kb, variants=variants)
@@ -82,7 +84,8 @@ def run(name: str, kb_loader, gold_path: Path) -> None:
         rate = len(docs) / (time.perf_counter() - started)
         r = evaluate(pred, gold)
         (ep, er, ef), (op, orr, of) = r["exact"], r["overlap"]
-        print(f"{label:<10} {ep:>8.3f} {er:>7.3f} {ef:>7.3f}   {op:>9.3f} {orr:>7.3f} {of:>7.3f}   {build:>7.1f} {rate:>7.0f}")
+        cells = (label, *(f"{v:.3f}" for v in (ep, er, ef, op, orr, of)), f"{build:.1f}", f"{rate:.0f}")
+        print("".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS, strict=True)))
 
 
 def main() -> None:
@@ -91,7 +94,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _, test = gsc_pubtator(Path(tmp))
         run("GSC+ test", lambda: load_obo(HPO_OBO, roots=("HP:0000118",)), test)
-    print(f"\nreference: PhenoTagger mention-level F1 on GSC+ test {PHENOTAGGER_F1} (published; end to end, span and id)")
+    print(
+        f"\nreference: PhenoTagger mention-level F1 on GSC+ test {PHENOTAGGER_F1} (published; end to end, span and id)"
+    )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("rerun: .venv/bin/python bench/bench_detection.py " + shlex.join(sys.argv[1:]))
 

@@ -89,8 +89,8 @@ def main() -> int:
     from bel_core.config import KBConfig, Settings
     from bel_core.linking.pipeline import LinkingPipeline
     from bel_core.training.retrain import RetrainConfig
-    from usecases import registry
     from db.engine import open_store
+    from usecases import registry
     from usecases.retrain import run_retrain
 
     args.out_dir.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,6 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +239,11 @@ def run_corpus(corpus: str, args: argparse.Namespace, scorer: Any, medic: Knowle
 
     base_lists, base_rate = baseline(pipeline, data["calib"], data["eval"])
     write_preds(out / f"preds-{tag}-baseline.jsonl", [g.mention for g in data["eval"].golds], base_lists)
-    rows = {"retrieval+priors": scored(scorer, data["gold"], out / f"preds-{tag}-baseline.jsonl", data["alt"], data["types"])}
+    rows = {
+        "retrieval+priors": scored(
+            scorer, data["gold"], out / f"preds-{tag}-baseline.jsonl", data["alt"], data["types"]
+        )
+    }
     rows["retrieval+priors"]["mentions/s"] = base_rate
     stage = fit(features)
     lists, rank_rate = ranked_with(stage, evaluate)

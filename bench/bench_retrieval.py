@@ -31,14 +31,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
-from bel_core.linking.detect import DictionaryMatcher  # noqa: E402
 from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
 from bel_core.kb.loaders import load_medic, load_obo  # noqa: E402
+from bel_core.linking.detect import DictionaryMatcher  # noqa: E402
 from bel_core.linking.options import LinkOptions  # noqa: E402
 from bel_core.linking.pipeline import LinkingPipeline  # noqa: E402
 from bel_core.linking.stages import Stages  # noqa: E402
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder  # noqa: E402
 from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.types import Mention  # noqa: E402
 

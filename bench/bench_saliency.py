@@ -44,12 +44,6 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
-from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
-from bel_core.kb.loaders import load_medic  # noqa: E402
-from bel_core.runtime.model_dir import MANIFEST, component_path, read_manifest  # noqa: E402
-from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right  # noqa: E402
-from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
 from bel_core.explain.saliency import (  # noqa: E402
     FAST_STEPS,
     PRECISE_STEPS,
@@ -58,6 +52,12 @@ from bel_core.explain.saliency import (  # noqa: E402
     WordAttribution,
     explain_pair,
 )
+from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
+from bel_core.kb.knowledge_base import KnowledgeBase  # noqa: E402
+from bel_core.kb.loaders import load_medic  # noqa: E402
+from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right  # noqa: E402
+from bel_core.retrieve.tfidf import TfidfRetriever  # noqa: E402
+from bel_core.runtime.model_dir import MANIFEST, component_path, read_manifest  # noqa: E402
 from bel_core.training.cross_encoder import CrossEncoderTrainConfig, train_cross_encoder  # noqa: E402
 from bel_core.training.pairs import GoldMention, build_pairs, gold_mentions_from_pubtator  # noqa: E402
 

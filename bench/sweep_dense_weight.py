@@ -22,7 +22,7 @@ from bench_retrieval import DATA, build  # noqa: E402
 
 from bel_core.formats.pubtator import parse_pubtator  # noqa: E402
 from bel_core.kb.loaders import load_medic, load_obo  # noqa: E402
-from bel_core.linking.pipeline import fuse  # noqa: E402
+from bel_core.retrieve.fusion import fuse  # noqa: E402
 from bel_core.types import Mention  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

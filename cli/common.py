@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bel_core.config import Settings
 from bel_core.formats.documents import ParsedInput
 from bel_core.formats.inputs import read_any
-from bel_core.types import LinkResult, Mention
+from bel_core.types import LinkResult, Mention, Progress
 
 if TYPE_CHECKING:
     from bel_core.linking.pipeline import LinkingPipeline
@@ -43,7 +43,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def progress_printer() -> Callable[[str, int, int], None]:
+def progress_printer() -> Progress:
     """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage on stderr."""
     from tqdm import tqdm
 

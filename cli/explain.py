@@ -63,9 +63,9 @@ def _find_mention(corpus: str, doc_id: str, start: int, end: int) -> tuple[Docum
 def _explain_reranker(
     models: Path, kb: KnowledgeBase, document: Document, mention: Mention, concept: Concept, steps: int, max_len: int
 ) -> dict[str, Any]:
-    from bel_core.runtime.model_dir import MANIFEST, check_kb, component_path, read_manifest
-    from bel_core.rerank.cross_encoder import CrossEncoderReranker
     from bel_core.explain.saliency import explain_pair, pair_texts
+    from bel_core.rerank.cross_encoder import CrossEncoderReranker
+    from bel_core.runtime.model_dir import MANIFEST, check_kb, component_path, read_manifest
 
     context_chars, folder, stored_max = DEFAULT_CONTEXT_CHARS, models, None
     if (models / MANIFEST).is_file():
@@ -85,8 +85,8 @@ def _explain_reranker(
 def _explain_generator(
     models: Path, kb: KnowledgeBase, document: Document, mention: Mention, concept: Concept, steps: int
 ) -> dict[str, Any]:
-    from bel_core.generate.linker import GenerativeLinker
     from bel_core.explain.saliency import explain_generation
+    from bel_core.generate.linker import GenerativeLinker
 
     linker = GenerativeLinker.from_model_dir(models, kb)
     # The beam that produced this concept (it may be a synonym); its preferred name when no beam did.

@@ -13,7 +13,6 @@ from bel_core.config import Settings
 from bel_core.linking.evaluate import score_link_results
 from bel_core.runtime.model_dir import MANIFEST
 from bel_core.types import Mention
-from usecases import kb_extension
 from cli.common import (
     add_kb_options,
     filter_types,
@@ -24,6 +23,7 @@ from cli.common import (
     write_predictions,
 )
 from db.engine import open_store
+from usecases import kb_extension
 
 
 def register(sub: Any) -> None:

@@ -67,9 +67,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     """Run one retraining (a queued job with --job-id), register it, print its figures."""
     from pathlib import Path
 
-    from usecases import jobs
-    from usecases import registry
     from db.engine import open_store
+    from usecases import jobs, registry
     from usecases.retrain import run_retrain
 
     settings = settings_from_args(args)
@@ -114,8 +113,8 @@ def _summary(row: Any) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the registry, newest first."""
-    from usecases import registry
     from db.engine import open_store
+    from usecases import registry
 
     with open_store(settings_from_args(args).resolved_db_url).begin() as session:
         rows = [_summary(r) for r in registry.list_versions(session)]
@@ -134,8 +133,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     """Promote one version."""
-    from usecases import registry
     from db.engine import open_store
+    from usecases import registry
 
     with open_store(settings_from_args(args).resolved_db_url).begin() as session:
         row = registry.promote(session, args.version)
@@ -145,8 +144,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Re-promote the promoted version's parent."""
-    from usecases import registry
     from db.engine import open_store
+    from usecases import registry
 
     with open_store(settings_from_args(args).resolved_db_url).begin() as session:
         row = registry.rollback(session)

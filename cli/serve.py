@@ -67,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if _admins(db_url) == 0:
         print(
             "bel: error: the store has no admin account, so nobody could sign in; create one first:\n"
-            f"  bel --db '<the same URL>' user add NAME --role admin",
+            "  bel --db '<the same URL>' user add NAME --role admin",
             file=sys.stderr,
         )
         return 2
@@ -88,7 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     health = f"http://{host}:{args.port}{HEALTH}"
     for _ in range(120):
         if child.poll() is not None:
-            print(f"bel: error: the server stopped at start (exit {child.returncode}); see {log_file}", file=sys.stderr)
+            print(
+                f"bel: error: the server stopped at start (exit {child.returncode}); see {log_file}", file=sys.stderr
+            )
             return 1
         try:
             with urllib.request.urlopen(health, timeout=1) as reply:  # loopback only: the server just started

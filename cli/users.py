@@ -41,8 +41,8 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Create one account."""
-    from usecases import auth
     from db.engine import open_store
+    from usecases import auth
 
     store = open_store(settings_from_args(args).resolved_db_url)
     password = _read_password(args.password_stdin)
@@ -54,8 +54,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the active accounts, one per line."""
-    from usecases import auth
     from db.engine import open_store
+    from usecases import auth
 
     store = open_store(settings_from_args(args).resolved_db_url)
     with store() as session:

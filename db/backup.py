@@ -100,12 +100,22 @@ def restore(backup_file: str | Path, url: str) -> list[TableDigest]:
         engine = make_engine(url)
         try:
             if inspect(engine).get_table_names():
-                raise BelError(f"{parsed.render_as_string(hide_password=True)} is not empty; restore into an empty database")
+                raise BelError(
+                    f"{parsed.render_as_string(hide_password=True)} is not empty; restore into an empty database"
+                )
         finally:
             engine.dispose()
         args, env = _pg_env(parsed)
         run = subprocess.run(
-            [_tool("pg_restore"), *args, "--no-owner", "--exit-on-error", "--dbname", parsed.database or "postgres", str(source)],
+            [
+                _tool("pg_restore"),
+                *args,
+                "--no-owner",
+                "--exit-on-error",
+                "--dbname",
+                parsed.database or "postgres",
+                str(source),
+            ],
             env=env,
             capture_output=True,
             text=True,

@@ -5,7 +5,8 @@ psycopg 3 (``postgresql://`` URLs use it; install the ``postgres`` extra). Every
 connection gets ``journal_mode=WAL`` (the Streamlit app reads while the CLI writes),
 ``foreign_keys=ON`` (SQLite ignores foreign keys otherwise), ``recursive_triggers=ON`` (so
 the deletions REPLACE makes fire DELETE triggers; the schema refuses REPLACE on decisions
-too) and a busy timeout (a writer waits instead of failing at once).
+too) and a busy timeout (a writer waits instead of failing at once); checked decisions
+queue for SQLite's write lock through ``<database>.write-queue`` (``queue_for_write``).
 
 The schema comes only from the bundled Alembic migrations (``upgrade``), never from
 ``create_all``, so a database built today and one upgraded from an old release match.

@@ -92,7 +92,7 @@ def latest_results(
         .order_by(CandidateRow.mention_id, CandidateRow.rank)
     )
     grouped: dict[MentionKey, list[tuple[CandidateRow, MentionRow, str, LinkRunRow]]] = defaultdict(list)
-    for row in session.execute(query).tuples():
+    for row in session.execute(query):
         grouped[(row[2], row[1].start, row[1].end)].append(row)
     out: dict[MentionKey, StoredResult] = {}
     for key, rows in grouped.items():
@@ -131,4 +131,4 @@ def latest_decision_rows(
         .join(DocumentRow, DocumentRow.id == MentionRow.document_id)
         .order_by(DocumentRow.doc_id, MentionRow.start, MentionRow.end)
     )
-    return session.execute(query).tuples()
+    return session.execute(query)

@@ -140,7 +140,7 @@ def add_mentions(session: Session, mentions: Sequence[Mention]) -> list[Mention]
 def get_mention(session: Session, key: MentionKey) -> Mention:
     """The stored mention ``key``; DecisionError if there is none."""
     doc_id, start, end = key
-    found = session.execute(queries.mentions_query(doc_id).where(*queries.scope(None, (start, end)))).tuples().first()
+    found = session.execute(queries.mentions_query(doc_id).where(*queries.scope(None, (start, end)))).first()
     if found is None:
         raise DecisionError(f"No mention {start}-{end} in document {doc_id!r}; add the span as a mention first")
     return to_mention(*found)

@@ -7,12 +7,12 @@ import streamlit as st
 from bel_core.errors import BelError
 from bel_core.types import Decision, DecisionStatus
 from db import repository
-from usecases import quality
 from db.models import Role
 from pages.components import review_actions, review_data, state, widgets
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_linker, get_settings, get_store
 from pages.components.review_actions import Reviewer
+from usecases import quality
 
 MAX_SHOWN = 20
 

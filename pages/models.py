@@ -11,15 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.errors import BelError
-from usecases import jobs
-from usecases import registry
 from db.models import JobStatus, ModelStatus, Role
-from usecases.retrain import JOB_KIND, launch_retrain
 from pages.components import charts, model_charts
 from pages.components.auth_gate import require_user
 from pages.components.model_charts import VersionView
 from pages.components.resources import get_settings, get_store, promotion_changed
 from pages.components.widgets import md
+from usecases import jobs, registry
+from usecases.retrain import JOB_KIND, launch_retrain
 
 POLL_S = 3.0  # how often the job panel re-reads a running job
 

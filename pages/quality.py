@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bel_core.types import DecisionStatus
 from bel_core.linking import agreement
-from usecases import quality
+from bel_core.types import DecisionStatus
 from pages.components import charts, quality_charts, review_data
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_linker, get_settings, get_store
+from usecases import quality
 
 settings = get_settings()
 require_user(settings)

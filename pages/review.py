@@ -15,6 +15,7 @@ from functools import partial
 
 import streamlit as st
 
+from bel_core.errors import BelError
 from bel_core.types import MentionKey
 from db import repository
 from pages.components import review_data, review_filters, review_tabs, review_view, state, widgets
@@ -106,6 +107,24 @@ def _on_sync() -> None:
         state.set_review_goto(order.index(focus))
 
 
+SEARCH_HITS = 8
+
+
+def _on_search() -> None:
+    """Answer the component's search field as the curator types (names, synonyms, ids)."""
+    asked = review_view.search_value()
+    query, seq = str(asked.get("query", "")).strip(), asked.get("seq")
+    answer: dict[str, object] = {"seq": seq, "query": query, "hits": [], "error": ""}
+    try:
+        answer["hits"] = [
+            {"id": c.concept_id, "name": c.name, "synonyms": list(c.synonyms[:4])}
+            for c in linker.search_kb(query, limit=SEARCH_HITS)
+        ]
+    except BelError as e:
+        answer["error"] = str(e)
+    state.set_review_search(answer)
+
+
 def _place(order: list[MentionKey], action: review_loop.Action, new_key: MentionKey) -> None:
     """Put a fixed span where its old mention was (the risk order is kept), an added mention next."""
     if action.kind == "span" and action.key in order:
@@ -173,8 +192,10 @@ def review_fragment() -> None:
             "acks": {**state.review_answers(), **state.review_retries()},
             "goto": {"nonce": goto[0], "index": goto[1]} if goto else None,
             "storage_key": f"bel-review-outbox:{user.name}",
+            "search": state.review_search(),
         },
         on_sync=_on_sync,
+        on_search=_on_search,
     )
     item = next((i for i in payload["items"] if i["i"] == cursor), None)
     if item is not None:
@@ -182,7 +203,10 @@ def review_fragment() -> None:
 
 
 def _advance(order: list[MentionKey], cursor: int) -> None:
-    state.set_review_goto(min(cursor + 1, len(order) - 1))
+    """After a link from a side tab: the next mention, for the component and for the tabs."""
+    target = min(cursor + 1, len(order) - 1)
+    state.set_review_cursor(scope, target)
+    state.set_review_goto(target)
 
 
 def _added(key: MentionKey) -> None:
@@ -200,20 +224,21 @@ def _side_tabs(key: MentionKey, blind: bool) -> None:
     view = review_data.load_mention(store, user.name, key, [])
     mention = next(m for m in view.mentions if m.key == key)
     order = state.queue_order(scope)
-    link = review_tabs.link_callback(
-        rv, mention, view, blind=blind, on_done=partial(_advance, order, order.index(key))
-    )
+    done = partial(_advance, order, order.index(key))
+    link = review_tabs.link_callback(rv, mention, view, blind=blind, on_done=done)
     if alert := state.pop_alert():  # next to the tabs whose action it is about
         (st.warning if alert[0] == "warning" else st.error)(alert[1])
-    card_tab, search_tab, id_tab, history_tab, add_tab = st.tabs(
-        ["Concept", "Search KB", "Link by id", "History", "Add mention"]
+    card_tab, search_tab, id_tab, composite_tab, history_tab, add_tab = st.tabs(
+        ["Concept", "Search KB", "Link by id", "Composite", "History", "Add mention"]
     )
     with card_tab:
         review_tabs.concept_tab(rv, mention, view, blind=blind)
     with search_tab:
-        review_tabs.search_tab(rv, link, kb_types(linker))
+        review_tabs.search_tab(rv, key, link, kb_types(linker))
     with id_tab:
         review_tabs.id_tab(link)
+    with composite_tab:
+        review_tabs.composite_tab(rv, mention, view, blind=blind, on_done=done)
     with history_tab:
         review_tabs.history_tab(view)
     with add_tab:

@@ -8,7 +8,6 @@ import streamlit as st
 from bel_core.errors import BelError
 from db import repository
 from db.models import Role
-from usecases.queue import review_queue
 from pages.components import charts, state
 from pages.components.auth_gate import require_user
 from pages.components.resources import (
@@ -21,6 +20,7 @@ from pages.components.resources import (
     rebuild_linker_with_curator_synonyms,
 )
 from pages.components.widgets import md
+from usecases.queue import review_queue
 
 settings = get_settings()
 user = require_user(settings)

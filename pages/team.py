@@ -6,12 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from db import repository
-from usecases import assignments
-from usecases import auth
 from db.models import Role
 from pages.components.auth_gate import require_user
 from pages.components.resources import get_settings, get_store
 from pages.components.widgets import md
+from usecases import assignments, auth
 
 settings = get_settings()
 require_user(settings, Role.ADMIN)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Document, Mention, MentionOrigin
-from usecases import services
 from tests.fakes import FakeLinker
+from usecases import services
 
 NOGGIN = "big noggin"
 # (surface form, gold id or None for NIL)

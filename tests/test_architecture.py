@@ -193,7 +193,8 @@ def test_each_stage_package_names_its_public_surface(stage):
 
 
 def test_top_level_layout_matches_the_design_card():
-    for name in ("pyproject.toml", "app.py", "pages", "bel_core", "db", "usecases", "cli", "tests", "sample_data", "README.md"):
+    top = ("pyproject.toml", "README.md", "app.py", "pages", "cli", "usecases", "db", "bel_core")
+    for name in (*top, "tests", "sample_data"):
         assert (REPO / name).exists(), name
     for stage in STAGES:
         assert (REPO / "bel_core" / stage / "__init__.py").is_file(), stage

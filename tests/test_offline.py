@@ -10,10 +10,10 @@ import socket
 
 import pytest
 
-from bel_core.retrieve.dense import resolve_encoder
 from bel_core.errors import ModelUnavailableError
 from bel_core.generate.model import load_generator
 from bel_core.rerank.cross_encoder import resolve_model_dir
+from bel_core.retrieve.dense import resolve_encoder
 
 UNCACHED = "bel-curator-tests/never-downloaded"
 

@@ -91,7 +91,7 @@ def visible_latest_all(session: Session, view: Perspective, doc_id: str | None =
         .order_by(DecisionRow.id)
     )
     out: dict[MentionKey, Decision] = {}
-    for row, start, end, d in session.execute(query).tuples():
+    for row, start, end, d in session.execute(query):
         if view.own_only(d) and row.curator != view.curator:
             continue
         key = (d, start, end)

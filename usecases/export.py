@@ -93,7 +93,7 @@ def gold_records(
     )
     latest: dict[int, tuple[DecisionRow, MentionRow, str]] = {}
     adjudicated: dict[int, DecisionRow] = {}
-    for row, mention, doc_id in session.execute(query).tuples():
+    for row, mention, doc_id in session.execute(query):
         if row.adjudicated:
             adjudicated[mention.id] = row
         if row.adjudicated or doc_id not in hidden_docs or row.curator == user.name:

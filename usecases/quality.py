@@ -15,9 +15,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bel_core.linking.agreement import AgreementPair, outcome
 from bel_core.types import Decision, DecisionStatus
 from db import queries
-from bel_core.linking.agreement import AgreementPair, outcome
 from db.mapping import MentionKey, to_stored_decision
 from db.models import CandidateRow, DecisionRow, DocumentRow, MentionRow
 
@@ -41,7 +41,7 @@ def _all_decisions(session: Session) -> list[DecisionFacts]:
         .order_by(DecisionRow.id)
     )
     out = []
-    for row, mention, doc_id in session.execute(query).tuples():
+    for row, mention, doc_id in session.execute(query):
         stored = to_stored_decision(row, (doc_id, mention.start, mention.end))
         ctx = stored.context
         out.append(

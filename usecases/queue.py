@@ -126,7 +126,7 @@ def review_queue(
     decided = latest if latest is not None else repository.latest_decisions(session, doc_id)
     assigned = _assigned_docs(session, filters.curator) if filters.curator else set()
     items: list[tuple[tuple[Any, ...], QueueItem]] = []
-    for row, d in session.execute(queries.mentions_query(doc_id)).tuples():
+    for row, d in session.execute(queries.mentions_query(doc_id)):
         key = (d, row.start, row.end)
         decision = decided.get(key)
         # An undo back to "undecided" leaves a row, but no verdict.
@@ -204,7 +204,7 @@ def top_two(session: Session, doc_id: str | None, *, linker: str = "retriever") 
     )
     grouped: dict[MentionKey, list[Candidate]] = defaultdict(list)
     nil: dict[MentionKey, float | None] = {}
-    for d, start, end, concept_id, name, alias, stage, raw, calibrated, p_nil in session.execute(query).tuples():
+    for d, start, end, concept_id, name, alias, stage, raw, calibrated, p_nil in session.execute(query):
         key = (d, start, end)
         if key not in nil:
             nil[key] = p_nil

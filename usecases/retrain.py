@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.config import Settings
 from bel_core.errors import ConfigError
-from usecases import jobs
-from usecases import registry
+from usecases import jobs, registry
 from usecases.training_export import Example, curated_examples, split_documents
 
 if TYPE_CHECKING:

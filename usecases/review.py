@@ -252,7 +252,7 @@ def same_text(session: Session, key: MentionKey, *, corpus: bool) -> list[Mentio
     query = select(DocumentRow.doc_id, MentionRow.start, MentionRow.end, MentionRow.text).join(DocumentRow)
     if not corpus:
         query = query.where(DocumentRow.doc_id == key[0])
-    found = [(d, s, e) for d, s, e, text in session.execute(query).tuples() if normalize(text) == wanted]
+    found = [(d, s, e) for d, s, e, text in session.execute(query) if normalize(text) == wanted]
     return [key, *(k for k in found if k != key)]
 
 
@@ -346,7 +346,7 @@ def latest_by_mention(session: Session, curator: str, doc_ids: Sequence[str]) ->
         .order_by(DecisionRow.id)
     )
     out: dict[MentionKey, LatestSeen] = {}
-    for decision_id, status, who, start, end, doc_id in session.execute(query).tuples():
+    for decision_id, status, who, start, end, doc_id in session.execute(query):
         if view.own_only(doc_id) and who != curator:
             continue
         out[(doc_id, start, end)] = LatestSeen(decision_id, restored_status(DecisionStatus(status)))
@@ -385,7 +385,7 @@ def link_versions(session: Session, doc_ids: Sequence[str]) -> dict[str, int | N
         .where(DocumentRow.doc_id.in_(list(doc_ids)))
         .group_by(DocumentRow.doc_id)
     )
-    return {doc_id: run_id for doc_id, run_id in session.execute(query).tuples()}
+    return {doc_id: run_id for doc_id, run_id in session.execute(query)}
 
 
 def load_documents(session: Session, doc_ids: Iterable[str]) -> dict[str, DocumentView]:
@@ -431,7 +431,7 @@ def text_counts(session: Session) -> TextCounts:
     corpus: dict[str, int] = {}
     per_document: dict[tuple[str, str], int] = {}
     query = select(DocumentRow.doc_id, MentionRow.text).join(DocumentRow)
-    for doc_id, text in session.execute(query).tuples():
+    for doc_id, text in session.execute(query):
         norm = normalize(text)
         corpus[norm] = corpus.get(norm, 0) + 1
         per_document[(doc_id, norm)] = per_document.get((doc_id, norm), 0) + 1

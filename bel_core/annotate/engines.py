@@ -61,7 +61,7 @@ def run_shards(
             yield done
     if not pending:
         return
-    options = {"max_bytes": max_bytes, "gold_spans": gold_spans}
+    options: dict[str, Any] = {"max_bytes": max_bytes, "gold_spans": gold_spans}
     if engine == "ray":
         yield from _run_ray(pending, factory, workers, ray_address, options)
     elif workers == 1:

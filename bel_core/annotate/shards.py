@@ -21,25 +21,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
 from bel_core.errors import InputFormatError
 from bel_core.formats import read_any, write_pubtator
+from bel_core.linking.protocols import Linker
 from bel_core.types import Document, LinkResult, Mention
 
 MARKER = ".done.json"
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class CorpusLinker(Protocol):
-    """What a shard needs of a linker (``LinkingPipeline`` satisfies it)."""
-
-    @property
-    def model_version(self) -> str: ...
-
-    def detect(self, document: Document) -> list[Mention]: ...
-
-    def link(self, mentions: Sequence[Mention], documents: dict[str, Document] | None = None) -> list[LinkResult]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +190,7 @@ def predictions_jsonl(results: Iterable[LinkResult]) -> str:
     return "".join(json.dumps(prediction_row(r), ensure_ascii=False) + "\n" for r in results)
 
 
-def annotate_shard(shard: Shard, linker: CorpusLinker, *, max_bytes: int, gold_spans: bool = False) -> ShardResult:
+def annotate_shard(shard: Shard, linker: Linker, *, max_bytes: int, gold_spans: bool = False) -> ShardResult:
     """Read, detect (or take the file's spans), link and write one shard; skip it when already finished.
 
     Documents are linked together so abbreviations and document memory work as in ``bel link``;
@@ -265,4 +254,4 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-LinkerFactory = Callable[[], CorpusLinker]
+LinkerFactory = Callable[[], Linker]

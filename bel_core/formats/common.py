@@ -49,8 +49,9 @@ ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
     ValueError,  # offsets before the start of the file ("negative seek value")
     NotImplementedError,  # a compression method zipfile cannot read
     RuntimeError,  # an encrypted member
+    IndexError,  # a member with an empty name (ZipInfo.is_dir)
 )
-"""What reading a damaged zip archive raises (found by ``tests/fuzz``)."""
+"""What reading a damaged zip archive raises (found by ``tests/fuzz`` and ``bench/fuzz_readers.py --atheris``)."""
 
 
 def decode(filename: str, data: bytes | str) -> str:

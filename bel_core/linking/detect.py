@@ -203,7 +203,7 @@ class DictionaryMatcher:
                 continue
             seen.add(norm)
             _insert(folded, keys)
-            joined = _joined(tokens, alias) if variants else []
+            joined = _joined(tokens, alias) if variants and any(d in alias for d in _DASHES) else []
             if any(joined):  # "X-linked" is also "Xlinked"
                 closed, k = [], 0
                 while k < len(keys):
@@ -211,11 +211,16 @@ class DictionaryMatcher:
                     k += 2 if joined[k] else 1
                 _insert(folded, closed)
             # MeSH's inverted names ("Carcinoma, Renal Cell"): the comma is not part of the words.
-            bag = _bag([k for k in keys if k != ","]) if variants else None
+            bag = _bag([k for k in keys if k != ","]) if variants and len(keys) > 1 else None
             if bag is not None:
                 bags.add(bag)
         return cls(
-            folded=folded, exact=exact, n_aliases=len(seen), bags=frozenset(bags), bag_words=frozenset(w for b in bags for w in b), variants=variants
+            folded=folded,
+            exact=exact,
+            n_aliases=len(seen),
+            bags=frozenset(bags),
+            bag_words=frozenset(w for b in bags for w in b),
+            variants=variants,
         )
 
     def detect(self, document: Document) -> list[Mention]:

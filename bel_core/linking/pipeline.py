@@ -108,11 +108,13 @@ class LinkingPipeline:
         """A new pipeline over the same stages, with ``options`` and the named stages replaced.
 
         ``pipeline.evolve(reranker=None)`` is the same linker without its reranker; this one is unchanged.
+        The calibration report stays only while the calibrator does.
         """
+        report = None if "calibrator" in stages else self.calibration_report
         return LinkingPipeline(
             replace(self.stages, **stages),
             options or self.options,
-            calibration_report=self.calibration_report,
+            calibration_report=report,
             extension_version=self.extension_version,
         )
 

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,7 +33,14 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
     "prior": ("exact", "prior_log", "prior_share", "text_seen", "alias_is_name", "concept_links", "word_concept"),
     "abbreviation": ("query_expanded", "mention_caps", "alias_caps"),
     "lexical": ("alias_jaccard", "name_jaccard", "head_match", "length_ratio"),
-    "hierarchy": ("ancestors_in_list", "descendants_in_list", "parent_of_top", "child_of_top", "depth", "children_log"),
+    "hierarchy": (
+        "ancestors_in_list",
+        "descendants_in_list",
+        "parent_of_top",
+        "child_of_top",
+        "depth",
+        "children_log",
+    ),
     "document": ("doc_top_votes", "doc_list_votes", "doc_decided"),
     "type": ("mention_plural", "mention_tokens", "type_match"),
     "context": ("context_name_overlap", "context_definition_overlap"),
@@ -47,9 +55,13 @@ _STOP = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=1 << 16)  # names and mention texts recur across lists
 def words(text: str) -> frozenset[str]:
     """Content words of ``text``: lower-cased, 3+ letters, common function words and plural ``s`` dropped."""
     return frozenset(w for w in map(_stem, _WORD.findall(text.casefold())) if w not in _STOP)
+
+
+_normalize = lru_cache(maxsize=1 << 16)(normalize)
 
 
 def _stem(word: str) -> str:
@@ -60,6 +72,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_caps(text: str) -> bool:
     return any(c.isalpha() for c in text) and text == text.upper() and len(text) <= 10
 
@@ -131,28 +144,31 @@ def document_evidence(queries: Sequence[RankQuery], decisions: Sequence[Decision
     Mentions with the same text share a candidate list, so counting them would only echo
     retrieval; other texts that retrieved the same concept are independent evidence.
     """
-    top: Counter[tuple[str, str]] = Counter()
-    listed: Counter[tuple[str, str]] = Counter()
+    top: dict[str, Counter[str]] = {}
+    listed: dict[str, Counter[str]] = {}
     for q in queries:
-        key = normalize(q.query)
-        if q.candidates:
-            top[(key, q.candidates[0].concept_id)] += 1
-        for c in q.candidates[:5]:
-            listed[(key, c.concept_id)] += 1
-    keys = {normalize(q.query) for q in queries}
+        key = _normalize(q.query)
+        top.setdefault(key, Counter()).update(c.concept_id for c in q.candidates[:1])
+        listed.setdefault(key, Counter()).update(c.concept_id for c in q.candidates[:5])
 
-    def others(votes: Counter[tuple[str, str]]) -> dict[str, Counter[str]]:
-        total: Counter[str] = Counter()
-        for (_, cid), n in votes.items():
-            total[cid] += n
-        out: dict[str, Counter[str]] = {}
-        for key in keys:
-            mine = Counter({cid: n for (k, cid), n in votes.items() if k == key})
-            out[key] = total - mine
-        return out
+    def others(votes: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+        total: Counter[str] = sum(votes.values(), Counter())
+        return {key: total - mine for key, mine in votes.items()}
 
     decided = Counter(cid for d in decisions if d.status.links_concept for cid in d.concept_ids)
     return DocumentEvidence(others(top), others(listed), decided)
+
+
+@dataclass(frozen=True, slots=True)
+class _ConceptFacts:
+    name: str  # normalised preferred name
+    head: str  # its last word, plural s dropped
+    name_words: frozenset[str]
+    all_words: frozenset[str]
+    definition: frozenset[str]
+    types: frozenset[str]
+    depth: int
+    children_log: float
 
 
 class FeatureExtractor:
@@ -166,7 +182,7 @@ class FeatureExtractor:
         self.kb = kb
         self._ancestors: dict[str, frozenset[str]] = {}
         self._depth: dict[str, int] = {}
-        self._words: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+        self._concepts: dict[str, _ConceptFacts] = {}
 
     def ancestors(self, concept_id: str) -> frozenset[str]:
         """Every concept above ``concept_id`` in the KB hierarchy (parents, their parents, ...)."""
@@ -203,14 +219,23 @@ class FeatureExtractor:
         self._depth[concept_id] = level
         return level
 
-    def concept_words(self, concept_id: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-        """(preferred-name words, words of every name, definition words) of a concept."""
-        cached = self._words.get(concept_id)
+    def facts(self, concept_id: str) -> _ConceptFacts:
+        """What the features need of a concept, computed once."""
+        cached = self._concepts.get(concept_id)
         if cached is None:
             concept = self.kb.get(concept_id)
-            names = frozenset().union(*(words(n) for n in concept.names))
-            cached = (words(concept.name), names, words(concept.definition or ""))
-            self._words[concept_id] = cached
+            name = _normalize(concept.name)
+            cached = _ConceptFacts(
+                name=name,
+                head=_stem(name.rsplit(" ", 1)[-1]) if name else "",
+                name_words=words(concept.name),
+                all_words=frozenset().union(*(words(n) for n in concept.names)),
+                definition=words(concept.definition or ""),
+                types=frozenset(concept.types),
+                depth=self.depth(concept_id),
+                children_log=math.log1p(len(self.kb.children(concept_id))),
+            )
+            self._concepts[concept_id] = cached
         return cached
 
     def rows(self, item: RankQuery, document: Document | None, evidence: DocumentEvidence) -> np.ndarray:
@@ -223,50 +248,50 @@ class FeatureExtractor:
         ids = [c.concept_id for c in ranked]
         ancestors = [self.ancestors(cid) for cid in ids]
         in_list = set(ids)
-        key = normalize(item.query)
+        below = Counter(a for anc in ancestors for a in anc & in_list)  # candidates under each candidate
+        key = _normalize(item.query)
         seen_total = sum(s.get("prior", 0.0) for s in scores)  # training links of this text to any candidate
         query_words = words(item.query)
         mention = item.mention
         context = self._context_words(mention, document) - query_words
         top_votes = evidence.top_votes.get(key, Counter())
         list_votes = evidence.list_votes.get(key, Counter())
-        head = _stem(normalize(item.query).rsplit(" ", 1)[-1])
+        head = _stem(key.rsplit(" ", 1)[-1])
         n_tokens = max(len(item.query.split()), 1)
-        plural = float(_stem(normalize(mention.text)) != normalize(mention.text))
+        mention_key = _normalize(mention.text)
+        plural = float(_stem(mention_key) != mention_key)
+        expanded = float(key != mention_key)
+        caps = float(_is_caps(mention.text))
         out = np.zeros((len(ranked), len(FEATURES)))
         for i, (c, s) in enumerate(zip(ranked, scores, strict=True)):
-            concept = self.kb.get(c.concept_id)
-            name_words, all_words, definition = self.concept_words(c.concept_id)
+            facts = self.facts(c.concept_id)
             alias_words = words(c.matched_alias)
             prior = s.get("prior", 0.0)
-            name_norm = normalize(concept.name)
+            other_names = facts.all_words - query_words
             out[i] = (
                 # retrieval
                 fused[i], s.get("tfidf", 0.0), s.get("dense", 0.0), s.get("retrieval_rank", float(i)),
                 fused[0] - fused[i],
                 # prior
                 float(s.get("tfidf", 0.0) >= EXACT), math.log1p(prior), prior / seen_total if seen_total else 0.0,
-                float(seen_total > 0), float(normalize(c.matched_alias) == name_norm),
+                float(seen_total > 0), float(_normalize(c.matched_alias) == facts.name),
                 s.get("concept_links", 0.0), s.get("word_concept", 0.0),
                 # abbreviation
-                float(normalize(item.query) != normalize(mention.text)), float(_is_caps(mention.text)),
-                float(_is_caps(c.matched_alias)),
+                expanded, caps, float(_is_caps(c.matched_alias)),
                 # lexical
-                _jaccard(query_words, alias_words), _jaccard(query_words, name_words),
-                float(head == _stem(name_norm.rsplit(" ", 1)[-1] if name_norm else "")),
+                _jaccard(query_words, alias_words), _jaccard(query_words, facts.name_words), float(head == facts.head),
                 len(item.query) / max(len(c.matched_alias), 1),
                 # hierarchy
-                sum(other in in_list for other in ancestors[i]),
-                sum(c.concept_id in anc for anc in ancestors),
+                len(ancestors[i] & in_list), below[c.concept_id],
                 float(i > 0 and c.concept_id in ancestors[0]), float(i > 0 and ids[0] in ancestors[i]),
-                self.depth(c.concept_id), math.log1p(len(self.kb.children(c.concept_id))),
+                facts.depth, facts.children_log,
                 # document
                 top_votes.get(c.concept_id, 0), list_votes.get(c.concept_id, 0), evidence.decided.get(c.concept_id, 0),
                 # type
-                plural, n_tokens, float(bool(mention.label) and mention.label in concept.types),
+                plural, n_tokens, float(mention.label in facts.types),
                 # context
-                len(context & (all_words - query_words)) / max(len(all_words - query_words), 1),
-                len(context & definition) / math.sqrt(max(len(definition), 1)),
+                len(context & other_names) / max(len(other_names), 1),
+                len(context & facts.definition) / math.sqrt(max(len(facts.definition), 1)),
             )  # fmt: skip
         return out
 

@@ -10,17 +10,50 @@ contributions in words a curator reads. It does not retrieve.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
-from bel_core.rank.features import FEATURE_GROUPS, FeatureExtractor, RankQuery, feature_rows
+from bel_core.rank.features import FEATURE_GROUPS, CorpusLexicon, FeatureExtractor, RankQuery, feature_rows
 from bel_core.rank.model import LambdaRanker
-from bel_core.types import Candidate, Decision, Document
+from bel_core.retrieve.priors import AliasExtension
+from bel_core.types import Candidate, Decision, Document, Mention
 
 STAGE = "rank"
+
+
+class CandidateSource(Protocol):
+    """What the ranking stage needs of the candidate generator (``LinkingPipeline`` satisfies it)."""
+
+    @property
+    def priors(self) -> AliasExtension | None: ...
+
+    def queries(self, mentions: Sequence[Mention], documents: Mapping[str, Document] | None) -> list[str]: ...
+
+    def retrieve(
+        self,
+        mentions: Sequence[Mention],
+        *,
+        documents: Mapping[str, Document] | None = None,
+        k: int | None = None,
+        queries: Sequence[str] | None = None,
+    ) -> list[list[Candidate]]: ...
+
+
+def rank_queries(
+    source: CandidateSource, mentions: Sequence[Mention], documents: Mapping[str, Document] | None, depth: int
+) -> list[RankQuery]:
+    """The ranking stage's input: each mention retrieved ``depth`` deep, with the corpus lexicon's scores.
+
+    Training (cross-fitted folds) and linking build their lists here, so they look alike.
+    """
+    lexicon = CorpusLexicon(source.priors)
+    queries = source.queries(mentions, documents)
+    found = source.retrieve(mentions, documents=documents, k=depth, queries=queries)
+    return [RankQuery(m, q, tuple(lexicon.annotate(q, r))) for m, q, r in zip(mentions, queries, found, strict=True)]
 
 
 class Ranker(Protocol):
@@ -60,8 +93,74 @@ class Reason:
 _GROUP_OF = {f: g for g, names in FEATURE_GROUPS.items() for f in names}
 
 
-def _plural(n: float, one: str, many: str) -> str:
-    return one if round(n) == 1 else many.format(n=int(round(n)))
+def _count(n: float, once: str, many: str, none: str) -> str:
+    k = int(round(n))
+    return none if k == 0 else once if k == 1 else many.format(n=k)
+
+
+# Feature -> (wording when on, wording when off) for 0/1 features.
+_FLAGS = {
+    "exact": ("exact synonym", "not an exact synonym"),
+    "text_seen": ("text seen in training", "text never seen in training"),
+    "alias_is_name": ("matches the preferred name", "matches a synonym, not the preferred name"),
+    "query_expanded": ("abbreviation expanded from its definition in this document", "not an expanded abbreviation"),
+    "mention_caps": ("mention written as an abbreviation", "mention not an abbreviation"),
+    "alias_caps": ("matched an abbreviation", "matched a full name"),
+    "head_match": ("same head word as the preferred name", "different head word from the preferred name"),
+    "mention_plural": ("plural mention", "singular mention"),
+    "type_match": ("mention type matches the concept's type", "mention type not among the concept's types"),
+}
+# Feature -> (once, {n} times, never) for counts.
+_COUNTS = {
+    "ancestors_in_list": (
+        "a broader concept is also a candidate",
+        "{n} broader concepts are candidates",
+        "no broader concept among the candidates",
+    ),
+    "descendants_in_list": (
+        "a narrower concept is also a candidate",
+        "{n} narrower concepts are candidates",
+        "no narrower concept among the candidates",
+    ),
+    "doc_top_votes": (
+        "linked once elsewhere in this document",
+        "linked {n} times elsewhere in this document",
+        "not linked elsewhere in this document",
+    ),
+    "doc_list_votes": (
+        "a candidate once elsewhere in this document",
+        "a candidate {n} times elsewhere in this document",
+        "not a candidate elsewhere in this document",
+    ),
+    "doc_decided": (
+        "a curator linked it once in this document",
+        "curators linked it {n} times in this document",
+        "no curator link to it in this document",
+    ),
+    "mention_tokens": ("one-word mention", "{n}-word mention", "empty mention"),
+}
+# Feature -> wording of its value; log-count features are shown as counts.
+_VALUES = {
+    "fused": "retrieval similarity {v:.2f}",
+    "tfidf": "spelling similarity {v:.2f}",
+    "dense": "meaning similarity {v:.2f}",
+    "gap_to_top": "retrieval score {v:.2f} below retrieval's first choice",
+    "prior_share": "{v:.0%} of this text's training links",
+    "alias_jaccard": "{v:.0%} word overlap with the matched name",
+    "name_jaccard": "{v:.0%} word overlap with the preferred name",
+    "length_ratio": "mention {v:.1f}x the length of the matched name",
+    "depth": "{v:.0f} levels below the top of the KB",
+    "word_concept": "{v:.0%} of training links of the mention's words go to it",
+    "context_name_overlap": "{v:.0%} of its other name words occur near the mention",
+    "context_definition_overlap": "definition words near the mention (score {v:.2f})",
+}
+_LOG_COUNTS = {
+    "prior_log": ("linked to this text once in training", "linked to this text {n} times in training",
+                  "never linked to this text in training"),
+    "concept_links": ("linked once in training (any text)", "linked {n} times in training (any text)",
+                      "never linked in training"),
+    "children_log": ("has 1 narrower concept", "has {n} narrower concepts", "has no narrower concepts"),
+}  # fmt: skip
 
 
 def describe(feature: str, value: float, first: str | None) -> str:
@@ -70,55 +169,18 @@ def describe(feature: str, value: float, first: str | None) -> str:
     ``first``: the name of retrieval's first candidate (hierarchy features relate to it).
     """
     top = first or "retrieval's first candidate"
-    flag = value > 0.5
-    words = {
-        "fused": f"retrieval similarity {value:.2f}",
-        "tfidf": f"spelling similarity {value:.2f}",
-        "dense": f"meaning similarity {value:.2f}",
-        "retrieval_rank": f"retrieval ranked it #{int(value) + 1}",
-        "gap_to_top": f"retrieval score {value:.2f} below retrieval's first choice",
-        "exact": "exact synonym" if flag else "not an exact synonym",
-        "prior_log": _plural(np.expm1(value), "linked once in training", "linked {n} times in training")
-        if value > 0
-        else "never linked to this text in training",
-        "prior_share": f"{value:.0%} of this text's training links",
-        "text_seen": "text seen in training" if flag else "text never seen in training",
-        "alias_is_name": "matches the preferred name" if flag else "matches a synonym, not the preferred name",
-        "query_expanded": "abbreviation expanded from its definition in this document" if flag else "not expanded",
-        "mention_caps": "mention written as an abbreviation" if flag else "mention not an abbreviation",
-        "alias_caps": "matched an abbreviation" if flag else "matched a full name",
-        "alias_jaccard": f"{value:.0%} word overlap with the matched name",
-        "name_jaccard": f"{value:.0%} word overlap with the preferred name",
-        "head_match": "same head word as the preferred name" if flag else "different head word",
-        "length_ratio": f"mention {value:.1f}x the length of the matched name",
-        "ancestors_in_list": _plural(value, "a broader concept is also a candidate", "{n} broader concepts are candidates")
-        if value
-        else "no broader concept among the candidates",
-        "descendants_in_list": _plural(value, "a narrower concept is also a candidate", "{n} narrower concepts are candidates")
-        if value
-        else "no narrower concept among the candidates",
-        "parent_of_top": f"parent of {top}" if flag else f"not a parent of {top}",
-        "child_of_top": f"child of {top}" if flag else f"not a child of {top}",
-        "depth": f"{int(value)} levels below the top of the KB",
-        "children_log": _plural(np.expm1(value), "has 1 narrower concept", "has {n} narrower concepts")
-        if value
-        else "has no narrower concepts",
-        "doc_top_votes": _plural(value, "linked once elsewhere in this document", "linked {n} times elsewhere in this document")
-        if value
-        else "not linked elsewhere in this document",
-        "doc_list_votes": _plural(value, "a candidate once elsewhere in this document", "a candidate {n} times elsewhere in this document")
-        if value
-        else "not a candidate elsewhere in this document",
-        "doc_decided": _plural(value, "a curator linked it once in this document", "curators linked it {n} times in this document")
-        if value
-        else "no curator link to it in this document",
-        "mention_plural": "plural mention" if flag else "singular mention",
-        "mention_tokens": _plural(value, "one-word mention", "{n}-word mention"),
-        "type_match": "mention type matches the concept's type" if flag else "mention type not among the concept's types",
-        "context_name_overlap": f"{value:.0%} of its other name words occur near the mention",
-        "context_definition_overlap": "definition words occur near the mention" if value else "no definition word near the mention",
-    }  # fmt: skip
-    return words[feature]
+    if feature in _FLAGS:
+        return _FLAGS[feature][0 if value > 0.5 else 1]
+    if feature in _COUNTS:
+        return _count(value, *_COUNTS[feature])
+    if feature in _LOG_COUNTS:
+        return _count(math.expm1(value), *_LOG_COUNTS[feature])
+    if feature == "retrieval_rank":
+        return f"retrieval ranked it #{int(value) + 1}"
+    if feature in ("parent_of_top", "child_of_top"):
+        relation = "parent" if feature == "parent_of_top" else "child"
+        return f"{relation} of {top}" if value > 0.5 else f"not a {relation} of {top}"
+    return _VALUES[feature].format(v=value)
 
 
 class RankingStage:
@@ -137,133 +199,6 @@ class RankingStage:
     def version(self) -> str:
         """Identifies the model (stored with link runs)."""
         return f"lambdarank-{self.model.digest}"
-
-    def rank(
-        self,
-        queries: Sequence[RankQuery],
-        *,
-        documents: Mapping[str, Document] | None = None,
-        decisions: Sequence[Decision] = (),
-    ) -> list[list[Candidate]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One feature's part in a candidate's ranking score, worded for a curator.
-
-    Attributes:
-        feature: the feature's name (``FEATURES``).
-        group: its group (``FEATURE_GROUPS``).
-        value: the feature's value for this candidate.
-        contribution: its additive share of the ranking score (LightGBM ``pred_contrib``);
-            positive pushes the candidate up.
-        text: plain words, e.g. "exact synonym", "linked 3 times elsewhere in this document".
-    """
-
-    feature: str
-    group: str
-    value: float
-    contribution: float
-    text: str
-
-
-_GROUP_OF = {f: g for g, names in FEATURE_GROUPS.items() for f in names}
-
-
-def _plural(n: float, one: str, many: str) -> str:
-    return one if round(n) == 1 else many.format(n=int(round(n)))
-
-
-def describe(feature: str, value: float, first: str | None) -> str:
-    """Curator-readable wording of one feature value (plain text, never markup).
-
-    ``first``: the name of retrieval's first candidate (hierarchy features relate to it).
-    """
-    top = first or "retrieval's first candidate"
-    flag = value > 0.5
-    words = {
-        "fused": f"retrieval similarity {value:.2f}",
-        "tfidf": f"spelling similarity {value:.2f}",
-        "dense": f"meaning similarity {value:.2f}",
-        "retrieval_rank": f"retrieval ranked it #{int(value) + 1}",
-        "gap_to_top": f"retrieval score {value:.2f} below retrieval's first choice",
-        "exact": "exact synonym" if flag else "not an exact synonym",
-        "prior_log": _plural(np.expm1(value), "linked once in training", "linked {n} times in training")
-        if value > 0
-        else "never linked to this text in training",
-        "prior_share": f"{value:.0%} of this text's training links",
-        "text_seen": "text seen in training" if flag else "text never seen in training",
-        "alias_is_name": "matches the preferred name" if flag else "matches a synonym, not the preferred name",
-        "query_expanded": "abbreviation expanded from its definition in this document" if flag else "not expanded",
-        "mention_caps": "mention written as an abbreviation" if flag else "mention not an abbreviation",
-        "alias_caps": "matched an abbreviation" if flag else "matched a full name",
-        "alias_jaccard": f"{value:.0%} word overlap with the matched name",
-        "name_jaccard": f"{value:.0%} word overlap with the preferred name",
-        "head_match": "same head word as the preferred name" if flag else "different head word",
-        "length_ratio": f"mention {value:.1f}x the length of the matched name",
-        "ancestors_in_list": _plural(value, "a broader concept is also a candidate", "{n} broader concepts are candidates")
-        if value
-        else "no broader concept among the candidates",
-        "descendants_in_list": _plural(value, "a narrower concept is also a candidate", "{n} narrower concepts are candidates")
-        if value
-        else "no narrower concept among the candidates",
-        "parent_of_top": f"parent of {top}" if flag else f"not a parent of {top}",
-        "child_of_top": f"child of {top}" if flag else f"not a child of {top}",
-        "depth": f"{int(value)} levels below the top of the KB",
-        "children_log": _plural(np.expm1(value), "has 1 narrower concept", "has {n} narrower concepts")
-        if value
-        else "has no narrower concepts",
-        "doc_top_votes": _plural(value, "linked once elsewhere in this document", "linked {n} times elsewhere in this document")
-        if value
-        else "not linked elsewhere in this document",
-        "doc_list_votes": _plural(value, "a candidate once elsewhere in this document", "a candidate {n} times elsewhere in this document")
-        if value
-        else "not a candidate elsewhere in this document",
-        "doc_decided": _plural(value, "a curator linked it once in this document", "curators linked it {n} times in this document")
-        if value
-        else "no curator link to it in this document",
-        "mention_plural": "plural mention" if flag else "singular mention",
-        "mention_tokens": _plural(value, "one-word mention", "{n}-word mention"),
-        "type_match": "mention type matches the concept's type" if flag else "mention type not among the concept's types",
-        "context_name_overlap": f"{value:.0%} of its other name words occur near the mention",
-        "context_definition_overlap": "definition words occur near the mention" if value else "no definition word near the mention",
-    }  # fmt: skip
-    return words[feature]
-
-
-class RankingStage:
-    """LambdaRank re-ordering with calibrated probabilities (see module docstring).
-
-    Args:
-        model: the fitted ranker.
-        extractor: the feature extractor over the KB the candidates come from.
-    """
-
-    def __init__(self, model: LambdaRanker, extractor: FeatureExtractor) -> None:
-        self.model = model
-        self.extractor = extractor
-
-    @property
-    def version(self) -> str:
-        """Identifies the model (stored with link runs)."""
-        return f"lambdarank-{self.model.digest}"
-
-    def features(
-        self,
-        queries: Sequence[RankQuery],
-        documents: Mapping[str, Document] | None = None,
-        decisions: Sequence[Decision] = (),
-    ) -> list[np.ndarray]:
-        """Feature rows of every query's candidates (input order), document evidence per document."""
-        evidence: dict[str, DocumentEvidence] = {}
-        by_doc: dict[str, list[RankQuery]] = {}
-        for q in queries:
-            by_doc.setdefault(q.mention.doc_id, []).append(q)
-        for doc_id, items in by_doc.items():
-            mine = [d for d in decisions if d.doc_id == doc_id]
-            evidence[doc_id] = document_evidence(items, mine)
-        docs = documents or {}
-        return [self.extractor.rows(q, docs.get(q.mention.doc_id), evidence[q.mention.doc_id]) for q in queries]
 
     def rank(
         self,
@@ -272,7 +207,7 @@ class RankingStage:
         documents: Mapping[str, Document] | None = None,
         decisions: Sequence[Decision] = (),
     ) -> list[list[Candidate]]:
-        """Each query's candidates re-ordered by the model, with ``calibrated_score`` and the score in ``stage_scores``."""
+        """Each query's candidates re-ordered by the model, with ``calibrated_score`` and ``("rank", score)``."""
         rows = feature_rows(self.extractor, queries, documents, decisions)
         sizes = [len(r) for r in rows]
         x = np.vstack(rows) if rows else np.zeros((0, 0))
@@ -326,7 +261,7 @@ class RankingStage:
         i = ids.index(concept_id)
         contrib = self.model.contributions(rows[i : i + 1])[0][:-1]  # last column: the bias
         first = query.candidates[0].name if i > 0 else None
-        values = dict(zip(self.model.features, rows[i, self.model._columns], strict=True))
+        values = dict(zip(self.model.features, rows[i, self.model.columns], strict=True))
         order = sorted(range(len(contrib)), key=lambda j: -abs(contrib[j]))[:limit]
         return [
             Reason(

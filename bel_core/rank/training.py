@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bel_core.rank.features import FEATURES, CorpusLexicon, FeatureExtractor, RankQuery, feature_rows
+from bel_core.rank.features import FEATURES, FeatureExtractor, RankQuery, feature_rows
 from bel_core.rank.model import LambdaRanker, RankerParams
-from bel_core.rank.stage import RankingStage
+from bel_core.rank.stage import RankingStage, rank_queries
 from bel_core.retrieve.priors import AliasExtension
 from bel_core.training.pairs import split_by_document
 from bel_core.types import Document
@@ -59,21 +59,14 @@ class RankingSet:
     def subset(self, doc_ids: set[str]) -> RankingSet:
         """Only the lists of these documents."""
         keep = [i for i, q in enumerate(self.queries) if q.mention.doc_id in doc_ids]
-        return RankingSet(
-            tuple(self.queries[i] for i in keep), tuple(self.labels[i] for i in keep), self.documents
-        )
+        return RankingSet(tuple(self.queries[i] for i in keep), tuple(self.labels[i] for i in keep), self.documents)
 
 
 def retrieve_split(pipeline: LinkingPipeline, split: LabelledSplit, depth: int) -> RankingSet:
     """``split``'s gold mentions retrieved (with abbreviations and priors) ``depth`` deep, labelled."""
-    mentions = [g.mention for g in split.golds]
-    queries = pipeline.queries(mentions, split.documents)
-    lexicon = CorpusLexicon(pipeline.priors)
-    found = pipeline.retrieve(mentions, documents=split.documents, k=depth, queries=queries)
-    lists = [lexicon.annotate(q, r) for q, r in zip(queries, found, strict=True)]
-    items = tuple(RankQuery(m, q, tuple(r)) for m, q, r in zip(mentions, queries, lists, strict=True))
+    items = tuple(rank_queries(pipeline, [g.mention for g in split.golds], split.documents, depth))
     labels = tuple(
-        tuple(int(c.concept_id in g.gold_ids) for c in r) for g, r in zip(split.golds, lists, strict=True)
+        tuple(int(c.concept_id in g.gold_ids) for c in q.candidates) for g, q in zip(split.golds, items, strict=True)
     )
     return RankingSet(items, labels, dict(split.documents))
 
@@ -142,6 +135,9 @@ def fit_stage(
     model = LambdaRanker.fit(x, y, sizes, xv, yv, sizes_v, features=features, params=params, trained_on=trained_on)
     model.calibrate(*design(target, valid, answerable_only=False))
     logger.info(
-        "ranker: %d lists, %d trees, fitted in %.1f s", len(sizes), model.booster.num_trees(), time.perf_counter() - started
+        "ranker: %d lists, %d trees, fitted in %.1f s",
+        len(sizes),
+        model.booster.num_trees(),
+        time.perf_counter() - started,
     )
     return RankingStage(model, target)

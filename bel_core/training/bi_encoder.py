@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from bel_core.errors import TrainingDataError
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.retrieve.dense import EncoderSpec, load_encoder, resolve_encoder
 from bel_core.text import normalize
@@ -88,7 +89,7 @@ def finetune_bi_encoder(
         A spec for the saved folder (``version`` is its weights' sha256 prefix).
 
     Raises:
-        ValueError: no usable pair.
+        TrainingDataError: no usable pair.
     """
     import torch
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -104,8 +105,10 @@ def finetune_bi_encoder(
     if max_pairs is not None and len(triples) > max_pairs:
         triples = rng.sample(triples, max_pairs)
     if not triples:
-        raise ValueError(
-            "No usable (text, concept_id) pair: every text equals its concept's name or the id is unknown"
+        raise TrainingDataError(
+            "No usable (text, concept_id) pair: every text equals its concept's name or the id is unknown; "
+            "train on mentions written otherwise than their concept's name, or keep the base encoder "
+            "(--no-encoder-finetune)"
         )
     model = load_encoder(base)
     loss_fn = MultipleNegativesRankingLoss(model)

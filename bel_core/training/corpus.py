@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bel_core.errors import TrainingDataError
 from bel_core.formats.pubtator import parse_pubtator
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.training.pairs import GoldMention, gold_mentions_from_pubtator, split_by_document
@@ -115,7 +116,7 @@ def corpus_splits(config: CorpusConfig, kb: KnowledgeBase) -> tuple[LabelledSpli
     Only mentions of ``types`` are kept (all when empty).
 
     Raises:
-        ValueError: neither a corpus with linkable spans nor synthetic mentions.
+        TrainingDataError: neither a corpus with linkable spans nor synthetic mentions.
     """
     types = config.types or None
     train_split = load_split(config.train, kb, types) if config.train else LabelledSplit()
@@ -128,5 +129,5 @@ def corpus_splits(config: CorpusConfig, kb: KnowledgeBase) -> tuple[LabelledSpli
             made, dev_split = split_gold(made, config.dev_fraction, config.seed)
         train_split = train_split.merged(made)
     if not train_split.golds:
-        raise ValueError("No training mentions: give --train with linkable gold spans, or --synthetic N")
+        raise TrainingDataError("No training mentions: give --train with linkable gold spans, or --synthetic N")
     return train_split, dev_split

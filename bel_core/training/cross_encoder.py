@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bel_core.calibrate.margin import TemperatureBucketCalibrator, sigmoid
+from bel_core.errors import TrainingDataError
 from bel_core.rerank.cross_encoder import CrossEncoderReranker, resolve_model_dir
 from bel_core.training.metrics import PairMetrics, pair_metrics
 from bel_core.training.optim import linear_schedule, optimizer_step, seed_everything
@@ -136,13 +137,14 @@ def train_cross_encoder(
         dev figures are in-sample: the calibrator was fitted on these dev margins.
 
     Raises:
-        ValueError: no training pairs, or ``num_labels`` not 1 or 2.
+        TrainingDataError: no training pairs.
+        ValueError: ``num_labels`` not 1 or 2.
     """
     import torch
     from tqdm.auto import tqdm
 
     if not train:
-        raise ValueError("No training pairs: build them with build_pairs() or synthetic_gold_mentions()")
+        raise TrainingDataError("No training pairs: build them with build_pairs() or synthetic_gold_mentions()")
     if config.num_labels not in (1, 2):
         raise ValueError(f"num_labels must be 1 or 2, got {config.num_labels}")
     seed_everything(config.seed)

@@ -254,7 +254,7 @@ def train_generator_linker(
     """Train, save (fp16 when asked), link dev, fit the calibration, write the manifest; returns the manifest.
 
     Raises:
-        ValueError: no training mentions.
+        TrainingDataError: no training mentions.
         ModelUnavailableError: the base model cannot be loaded offline.
     """
     import torch

@@ -288,7 +288,7 @@ def train_linker(
         splits: (train, dev) given by the caller (curated decisions) instead of ``config``'s corpora.
 
     Raises:
-        ValueError: no training mentions.
+        TrainingDataError: no training mentions.
         KnowledgeBaseError, ModelUnavailableError: the KB or a base model cannot be loaded.
     """
     clock = _Clock(config.max_minutes * 60)

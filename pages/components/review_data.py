@@ -2,7 +2,7 @@
 
 Two reads per run: the queue (filters applied, across documents) and, for the mention
 under the cursor, its document, neighbours, candidates, decisions and near-duplicates.
-Nothing here draws; the page and ``review_panel`` do.
+Nothing here draws; the page and its side tabs do.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from bel_core.errors import BelError
 from bel_core.linking.protocols import Linker
 from bel_core.types import DecisionStatus, Document, LinkResult, Mention, MentionKey
 from db import repository
-from usecases import decisions
 from db.mapping import StoredDecision
 from db.queries import OPEN_STATUSES
+from usecases import decisions
 from usecases.queue import QueueFilters, QueueItem, review_queue
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import streamlit as st
 
 from bel_core.types import DecisionStatus
-from usecases.queue import QueueFilters
 from pages.components import state
 from pages.components.widgets import STATUS_LABELS
+from usecases.queue import QueueFilters
 
 ALL = ""  # the "no filter" option of the select boxes
 UNDECIDED = "undecided"

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 import streamlit as st
 
 from bel_core.errors import BelError
-from bel_core.generate.model import GeneratorModel
 from bel_core.explain.saliency import Saliency, explain_generation, explain_pair, pair_texts
+from bel_core.generate.model import GeneratorModel
 from bel_core.types import Concept, Mention
-from usecases import saliency_cache
-from usecases.saliency_cache import SaliencyKey
 from pages.components.resources import get_generator, get_linker, get_settings
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
 from pages.components.widgets import md
+from usecases import saliency_cache
+from usecases.saliency_cache import SaliencyKey
 
 SEGMENT_LABELS = {"left": "Mention and context", "right": "Candidate", "prompt": "Prompt"}
 RAISES, LOWERS = (26, 152, 80), (215, 48, 39)  # green raises the score, red lowers it

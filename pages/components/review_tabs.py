@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from bel_core.errors import BelError
-from bel_core.types import Mention, MentionKey
+from bel_core.types import DecisionStatus, Mention, MentionKey
 from pages.components import review_actions, review_flow, review_saliency, state, widgets
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
@@ -93,9 +93,14 @@ def concept_tab(rv: Reviewer, mention: Mention, view: MentionView, *, blind: boo
         review_saliency.render(rv, mention, view, concept)
 
 
-def search_tab(rv: Reviewer, link: Link, kb_types: Sequence[str] = ()) -> None:
+def search_key(key: MentionKey) -> str:
+    """The search field's widget key: one per mention, so a new mention starts with an empty search."""
+    return "kb-query-{}-{}-{}".format(*key)
+
+
+def search_tab(rv: Reviewer, key: MentionKey, link: Link, kb_types: Sequence[str] = ()) -> None:
     """KB search by name, synonym or id, optionally of some semantic types, each hit with a Link button."""
-    query = st.text_input("Search by name, synonym or id", key="kb-query", placeholder="e.g. seizure, HP:0001250")
+    query = st.text_input("Search by name, synonym or id", key=search_key(key), placeholder="e.g. seizure, HP:0001250")
     chosen = st.multiselect("Semantic types", kb_types, key="kb-query-types", placeholder="any type")
     if not query.strip():
         return
@@ -128,6 +133,31 @@ def id_tab(link: Link) -> None:
     with st.form("link_by_id", border=False):
         st.text_input("Concept id", placeholder="e.g. HP:0001250", key="concept-id")
         st.form_submit_button("Link to this id", on_click=submit)
+
+
+def composite_tab(
+    rv: Reviewer, mention: Mention, view: MentionView, *, blind: bool, on_done: Callable[[], None]
+) -> None:
+    """Link a composite mention ("breast and ovarian cancer") to several of its candidates at once."""
+    result = view.results.get(mention.key)
+    if blind or result is None or len(result.candidates) < 2:
+        st.caption("A composite mention needs two candidates or more." if not blind else "Suggestions are hidden.")
+        return
+    labels = {c.concept_id: widgets.candidate_label(rank, c) for rank, c in enumerate(result.candidates, start=1)}
+    chosen = st.multiselect(
+        "Concepts", list(labels), format_func=labels.__getitem__, key=f"composite-{mention.start}-{mention.end}"
+    )
+    expected = view.latest.id if view.latest else None
+
+    def link_all() -> None:
+        if review_actions.perform(
+            lambda: review_actions.decide(
+                rv, mention.key, mention.text, DecisionStatus.CORRECTED, chosen, expected=expected, hidden=blind
+            )
+        ):
+            on_done()
+
+    st.button("Link all chosen", key="composite-link", disabled=len(chosen) < 2, on_click=link_all)
 
 
 def history_tab(view: MentionView) -> None:

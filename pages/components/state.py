@@ -2,8 +2,9 @@
 
 Session state is lost when the server restarts, so the database is the source of truth:
 pages keep here only *which* document and mention the curator is looking at (plain,
-picklable values), who is logged in, an open span edit, plus one short message to show
-after a rerun.
+picklable values), who is logged in, one short message to show after a rerun, and what
+the Review component needs between reruns (the queue order and cursor, the answers given
+to its queued actions, the documents it was sent).
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from bel_core.types import MentionKey
 from usecases.review import DocumentView, TextCounts
 
 _DOC_ID = "bel_current_doc_id"
-_MENTION_KEY = "bel_current_mention_key"
 _FLASH = "bel_flash"
 _QUEUE_ORDER = "bel_queue_order"
 _ALERT = "bel_alert"
 _USER = "bel_user"
-_SPAN_EDIT = "bel_span_edit"
 
 
 def current_doc_id() -> str | None:
@@ -29,24 +28,8 @@ def current_doc_id() -> str | None:
 
 
 def set_current_doc_id(doc_id: str | None) -> None:
-    """Open a document in Review; forgets the mention cursor when the document changes."""
-    if doc_id != current_doc_id():
-        st.session_state[_MENTION_KEY] = None
+    """Open a document in Review (its queue, a filter choice of its own, has its own cursor)."""
     st.session_state[_DOC_ID] = doc_id
-
-
-def current_mention_key() -> MentionKey | None:
-    """The (doc_id, start, end) of the mention under review, if any."""
-    value = st.session_state.get(_MENTION_KEY)
-    if isinstance(value, tuple | list) and len(value) == 3:
-        doc_id, start, end = value
-        return (str(doc_id), int(start), int(end))
-    return None
-
-
-def set_current_mention_key(key: MentionKey | None) -> None:
-    """Move the review cursor to a mention (or clear it)."""
-    st.session_state[_MENTION_KEY] = None if key is None else tuple(key)
 
 
 def queue_order(scope: str) -> list[MentionKey]:
@@ -93,20 +76,6 @@ def logged_in() -> tuple[str, str] | None:
 def set_logged_in(name: str | None, role: str = "") -> None:
     """Log a curator in (or out, with None)."""
     st.session_state[_USER] = None if name is None else (name, role)
-
-
-def span_edit() -> tuple[MentionKey, int, int] | None:
-    """The open span edit: (mention being corrected, proposed start, proposed end)."""
-    value = st.session_state.get(_SPAN_EDIT)
-    if not isinstance(value, tuple) or len(value) != 3:
-        return None
-    (doc_id, start, end), new_start, new_end = value
-    return (str(doc_id), int(start), int(end)), int(new_start), int(new_end)
-
-
-def set_span_edit(key: MentionKey | None, start: int = 0, end: int = 0) -> None:
-    """Open (or, with None, close) the span editor on a mention."""
-    st.session_state[_SPAN_EDIT] = None if key is None else (tuple(key), start, end)
 
 
 _CURSOR = "bel_review_cursor"
@@ -216,3 +185,17 @@ def review_text_counts(version: int) -> TextCounts | None:
 def set_review_text_counts(version: int, counts: TextCounts) -> None:
     """Remember the group-preview counts for ``version``."""
     st.session_state[_TEXT_COUNTS] = (version, counts)
+
+
+_SEARCH = "bel_review_search"
+
+
+def review_search() -> dict[str, object] | None:
+    """The latest answer to the Review component's KB search field (hits or an error, with its seq)."""
+    value = st.session_state.get(_SEARCH)
+    return value if isinstance(value, dict) else None
+
+
+def set_review_search(answer: dict[str, object]) -> None:
+    """Remember the answer to send with the next redraw."""
+    st.session_state[_SEARCH] = answer

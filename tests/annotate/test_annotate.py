@@ -49,7 +49,9 @@ def test_a_shard_writes_pubtator_jsonl_and_its_marker_last(tmp_path, tiny_kb):
     assert result.mentions == sum(1 for _ in shard.jsonl.open())
     rows = [json.loads(line) for line in shard.jsonl.open()]
     assert {r["mention"] for r in rows} >= {"atrial septal defect", "seizure"}
-    tops = {line.split("\t")[3]: line.split("\t")[5] for line in shard.pubtator.read_text().splitlines() if "\t" in line}
+    tops = {
+        line.split("\t")[3]: line.split("\t")[5] for line in shard.pubtator.read_text().splitlines() if "\t" in line
+    }
     assert tops["seizure"] == rows[[r["mention"] for r in rows].index("seizure")]["ranked"][0]
     marker = json.loads(shard.marker.read_text())
     assert marker["digests"].keys() == {"part0.pubtator", "part0.jsonl"}
@@ -96,7 +98,10 @@ def test_gzip_inputs_are_read_and_bad_ones_refused_without_a_marker(tmp_path, ti
     (folder / "good.pubtator.gz").write_bytes(gzip.compress(DOC.format(pmid=7).encode()))
     (folder / "broken.pubtator.gz").write_bytes(b"\x1f\x8b" + b"not gzip at all")
     (folder / "bomb.txt.gz").write_bytes(gzip.compress(b"a" * (MAX + 10)))
-    results = {r.name: r for r in run_shards(plan_shards([folder], tmp_path / "out"), lambda: FakeLinker(tiny_kb), max_bytes=MAX)}
+    results = {
+        r.name: r
+        for r in run_shards(plan_shards([folder], tmp_path / "out"), lambda: FakeLinker(tiny_kb), max_bytes=MAX)
+    }
     assert results["good"].documents == 1 and not results["good"].refused
     assert results["broken"].refused and "gzip" in results["broken"].problems[0]
     assert results["bomb"].refused and "size limit" in results["bomb"].problems[0]
@@ -132,7 +137,16 @@ def _cli(tmp_path: Path, *extra: str) -> tuple[int, Path]:
 
     out = tmp_path / ("out-" + "-".join(e.strip("-") for e in extra if e.startswith("--")) or "out")
     code = main(
-        ["annotate", str(tmp_path / "in"), "--kb", str(FIXTURES / "kb_tiny.jsonl"), "--no-dense", "--out", str(out), *extra]
+        [
+            "annotate",
+            str(tmp_path / "in"),
+            "--kb",
+            str(FIXTURES / "kb_tiny.jsonl"),
+            "--no-dense",
+            "--out",
+            str(out),
+            *extra,
+        ]
     )
     return code, out
 

@@ -10,14 +10,18 @@ script in another thread and an in-memory database is per connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit import config as st_config
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import UnknownElement
 
 from db.engine import open_store
 
@@ -69,16 +73,27 @@ def store(app_store_url: str) -> sessionmaker[Session]:
 
 @pytest.fixture
 def app(app_store_url: str) -> Callable[..., AppTest]:
-    """Start the app (router included) and optionally switch to a page, e.g. ``app("review")``."""
+    """Start the app (router included) and optionally switch to a page, e.g. ``app("review")``.
 
-    def start(page: str | None = None) -> AppTest:
+    A page that crashed fails the test, unless the test is about how a crash is shown
+    (``crash_expected=True``).
+    """
+
+    def start(page: str | None = None, *, crash_expected: bool = False) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
         if page is not None:
             at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, at.exception
-        return at
+        return at if crash_expected else ok(at)
 
     return start
+
+
+def ok(at: AppTest) -> AppTest:
+    """Fail on a crash: an exception AppTest saw, or one app.py's catch-all turned into its error message."""
+    assert not at.exception, at.exception
+    crashed = [e.value for e in at.error if "Something went wrong" in e.value]
+    assert not crashed, f"the page crashed (see the log above): {crashed}"
+    return at
 
 
 def click(at: AppTest, label: str) -> AppTest:
@@ -86,8 +101,37 @@ def click(at: AppTest, label: str) -> AppTest:
     buttons = [b for b in at.button if b.label == label]
     assert buttons, f"no button {label!r}; have {[b.label for b in at.button]}"
     buttons[0].click().run()
-    assert not at.exception, at.exception
-    return at
+    return ok(at)
+
+
+# AppTest has no wrapper for st.components.v2 elements: the Review component is found in the
+# element tree, and its trigger is sent as the widget state the browser would send (Streamlit's
+# own trigger id), so the page's on_sync/on_search callbacks run as in the real server.
+def _review_component(at: AppTest) -> UnknownElement:
+    found = [n for n in _walk(at._tree) if isinstance(n, UnknownElement) and n.type == "bidi_component"]
+    assert len(found) == 1, f"expected the Review component once, found {len(found)}"
+    return found[0]
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def review_data(at: AppTest) -> dict[str, Any]:
+    """The data the Review page sent to its browser component (the queue window, answers, search hits)."""
+    return json.loads(_review_component(at).proto.json)
+
+
+def send(at: AppTest, event: str, value: Mapping[str, Any]) -> AppTest:
+    """Fire the Review component's trigger ``event`` ("sync", "search") as view.js does, and rerun."""
+    widgets = at._tree.get_widget_states()
+    trigger = widgets.widgets.add()
+    trigger.id = _make_trigger_id(_review_component(at).proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": event, "value": dict(value)}])
+    at._run(widgets)
+    return ok(at)
 
 
 def paste(at: AppTest, text: str, doc_id: str = "") -> AppTest:
@@ -96,3 +140,27 @@ def paste(at: AppTest, text: str, doc_id: str = "") -> AppTest:
     if doc_id:
         at.text_input[0].input(doc_id)
     return click(at, "Add document")
+
+
+def current(at: AppTest) -> tuple[str, int, int]:
+    """The mention under the Review cursor: the remembered queue order at the remembered index."""
+    order = at.session_state["bel_queue_order"][1]
+    doc_id, start, end = order[at.session_state["bel_review_cursor"][1]]
+    return (doc_id, start, end)
+
+
+def accept_top(at: AppTest) -> AppTest:
+    """Accept the top candidate of the mention under the Review cursor, as its ``a`` key does."""
+    data = review_data(at)
+    item = next(i for i in data["items"] if i["i"] == data["cursor"])
+    action = {
+        "id": f"accept-{data['cursor']}",
+        "kind": "decide",
+        "key": item["key"],
+        "status": "accepted",
+        "concept_ids": [item["candidates"][0]["id"]],
+        "expected": item["latest_id"],
+    }
+    send(at, "sync", {"outbox": [action], "cursor": data["cursor"] + 1})
+    assert review_data(at)["acks"][action["id"]]["ok"], review_data(at)["acks"][action["id"]]
+    return at

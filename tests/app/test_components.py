@@ -40,7 +40,9 @@ def test_highlight_escapes_text_and_marks_state():
     assert 'bel-high" title="Fits (p = 0.90; accepted)"' in html
     assert '>Fits<span style="font-size:0.8em;margin-left:2px">&#10003;</span></mark>' in html
     assert 'class="bel-mention bel-low"' in html and "outline:2px solid" in html
-    assert "\nnext line" in html  # newlines kept; the div uses pre-wrap
+    # Newlines kept as character references: the div uses pre-wrap, and a raw blank line would
+    # end st.markdown's HTML block.
+    assert "&#10;next line" in html and "\n" not in html
 
 
 def test_highlight_skips_overlaps_and_greys_mentions_without_candidates():

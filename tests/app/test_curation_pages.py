@@ -1,7 +1,8 @@
 """Review actions beyond one click, and the team pages: login, adjudication, quality, team.
 
-Every action is taken through the real page (AppTest), and what it stored is read back
-from the SQLite file through ``db``.
+Every action is taken through the real page (AppTest): the side tabs' widgets, and the
+Review component's "sync"/"search" triggers sent as ``view.js`` sends them (its keys are
+checked in ``tests/browser``). What it stored is read back from the store through ``db``.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from sqlalchemy import select
 
 from bel_core.types import DecisionStatus
 from db import repository
-from usecases import assignments
-from usecases import auth
-from usecases import decisions
-from usecases import kb_extension
-from usecases import services
 from db.models import DecisionRow, Role
-from pages.components.widgets import md
-from tests.app.conftest import CLINICAL_TEXT, click, paste
+from tests.app.conftest import CLINICAL_TEXT, click, current, ok, paste, review_data, send
 from tests.fakes import FakeLinker
+from usecases import assignments, auth, decisions, kb_extension, services
 
 DOC = "case-1"
 REPEATS = "Seizures at night. Later the seizures stopped. The boy had no ASD."
@@ -42,75 +38,107 @@ def test_every_new_page_runs_on_an_empty_store(app):
         assert not at.exception, page
 
 
+def _item(at, key):
+    return next(i for i in review_data(at)["items"] if tuple(i["key"]) == key)
+
+
+def _sync(at, *actions, cursor=None):
+    """The component sends its outbox (every action not yet answered) and its cursor, as view.js does."""
+    outbox = [{**a, "key": list(a["key"])} for a in actions]
+    return send(at, "sync", {"outbox": outbox, "cursor": cursor, "seq": len(outbox)})
+
+
+def _answer(at, action_id):
+    return review_data(at)["acks"][action_id]
+
+
 def test_deferring_verdicts_and_undo(app, store):
     at = _review(app)
-    first = at.session_state["bel_current_mention_key"]
-    click(at, "Needs context")
-    second = at.session_state["bel_current_mention_key"]
-    assert second != first
-    click(at, "Not entity")
-    click(at, "Previous")
-    assert at.session_state["bel_current_mention_key"] == second
-    click(at, "Undo")
+    order = [tuple(k) for k in at.session_state["bel_queue_order"][1]]
+    first, second = order[0], order[1]
+    defer = {"id": "a1", "kind": "decide", "key": first, "status": "needs_context", "expected": None}
+    _sync(at, defer, cursor=1)
+    assert current(at) == second and _answer(at, "a1")["ok"]
+    reject = {"id": "a2", "kind": "decide", "key": second, "status": "not_entity", "expected": None}
+    _sync(at, reject, cursor=2)
+    _sync(at, cursor=1)  # back to the second mention
+    assert current(at) == second
+    _sync(at, {"id": "a3", "kind": "undo", "key": second, "expected": _answer(at, "a2")["decision_id"]}, cursor=1)
+    assert _answer(at, "a3")["ok"] and _answer(at, "a3")["status"] is None
     latest = _latest(store)
     assert latest[first].status is DecisionStatus.NEEDS_CONTEXT
-    assert latest[second].status is DecisionStatus.SKIPPED  # its only verdict was taken back
+    assert latest[second].status is DecisionStatus.UNDECIDED  # its only verdict was taken back
     with store() as session:
         history = decisions.history(session, second)
     assert [h.context.undoes_id for h in history] == [None, history[0].id]
-    assert any("Undone" in t.value for t in at.toast)
+    # The window the component gets shows the undone mention as undecided again.
+    assert (_item(at, first)["status"], _item(at, second)["status"]) == ("needs_context", None)
 
 
-def test_span_editor_moves_edges_by_word_and_keeps_the_concept(app, store):
+def test_a_span_fix_keeps_the_concept_and_the_queue_place(app, store):
     at = _review(app)
-    key = at.session_state["bel_current_mention_key"]  # "ASD" in "...showed an ASD."
-    click(at, "Accept top")
-    accepted = _latest(store)[key].concept_ids
-    at.session_state["bel_current_mention_key"] = key
-    at.run()
-    click(at, "Wrong span")
-    click(at, "◀ start")  # widen to "an ASD"
-    assert any("now " in m.value and "an ASD" in m.value for m in at.markdown)
-    click(at, "Save span")
-    new_key = at.session_state["bel_current_mention_key"]
-    assert new_key == (DOC, key[1] - 3, key[2])
+    key = current(at)  # "ASD" in "...showed an ASD."
+    top = _item(at, key)["candidates"][0]["id"]
+    _sync(at, {"id": "s1", "kind": "decide", "key": key, "status": "accepted", "concept_ids": [top], "expected": None})
+    widened = (key[1] - 3, key[2])  # "an ASD"
+    fix = {"id": "s2", "kind": "span", "key": key, "span": list(widened), "after": "s1"}
+    _sync(at, fix, cursor=0)
+    new_key = (DOC, *widened)
+    assert tuple(_answer(at, "s2")["new_key"]) == new_key
+    assert current(at) == new_key and tuple(at.session_state["bel_queue_order"][1][0]) == new_key
+    assert _item(at, new_key)["text"] == "an ASD"
     latest = _latest(store)
-    assert (latest[key].status, latest[key].corrected_span) == (DecisionStatus.WRONG_SPAN, new_key[1:])
-    assert latest[new_key].concept_ids == accepted  # the concept survives the span edit
+    assert (latest[key].status, latest[key].corrected_span) == (DecisionStatus.WRONG_SPAN, widened)
+    assert latest[new_key].concept_ids == (top,)  # the concept survives the span edit
 
 
 def test_composite_mention_links_several_concepts(app, store):
     at = _review(app)
-    key = at.session_state["bel_current_mention_key"]
-    options = at.multiselect[-1].options
-    at.multiselect[-1].set_value(options[:2]).run()
+    key = current(at)
+    chosen = next(m for m in at.multiselect if m.key and m.key.startswith("composite"))
+    chosen.set_value(chosen.options[:2]).run()
     click(at, "Link all chosen")
     decision = _latest(store)[key]
     assert decision.status is DecisionStatus.CORRECTED and len(decision.concept_ids) == 2
 
 
-def test_near_duplicates_are_previewed_and_decided_together(app, store):
+def test_near_duplicates_are_counted_and_decided_together(app, store):
     at = _review(app, REPEATS, "repeats")
-    group = [m.value for m in at.markdown if "bel-context" in m.value and "repeats · " in m.value]
-    if not group:  # the riskiest mention is not one of the pair: go to a seizure mention
-        with store() as session:
-            seizure = next(m for m in repository.list_mentions(session, "repeats") if m.text == "seizures")
-        at.session_state["bel_current_mention_key"] = seizure.key
-        at.run()
-        group = [m.value for m in at.markdown if "bel-context" in m.value and "repeats · " in m.value]
-    assert len(group) == 2 and "Seizures at night" in group[0] + group[1]
-    click(at, "Accept top for all 2")
+    with store() as session:
+        seizure = next(m for m in repository.list_mentions(session, "repeats") if m.text == "seizures")
+    assert _item(at, seizure.key)["same_document"] == 1  # "Seizures at night" is the other one
+    group = {"id": "g1", "kind": "group", "key": seizure.key, "status": "accepted", "expected": None}
+    _sync(at, group)
+    assert len(_answer(at, "g1")["keys"]) == 2
     latest = _latest(store, "repeats")
     assert sorted(k[1] for k, d in latest.items() if d.status is DecisionStatus.ACCEPTED) == [0, 29]
 
 
+def test_a_malformed_action_is_answered_by_id_and_the_rest_is_stored(app, store):
+    at = _review(app)
+    key = current(at)
+    bad = {"id": "m1", "kind": "delete", "key": key}
+    good = {"id": "m2", "kind": "decide", "key": key, "status": "nil", "expected": None}
+    _sync(at, bad, good)
+    assert not _answer(at, "m1")["ok"] and "unknown action kind 'delete'" in _answer(at, "m1")["error"]
+    assert _answer(at, "m2")["ok"] and _latest(store)[key].status is DecisionStatus.NIL
+
+
+def test_the_component_search_is_answered_with_its_sequence_number(app):
+    at = _review(app)
+    send(at, "search", {"query": "  hearing loss ", "seq": 7})
+    answer = review_data(at)["search"]
+    assert (answer["seq"], answer["query"], answer["error"]) == (7, "hearing loss", "")
+    assert answer["hits"][0]["id"] == "HP:0000365" and answer["hits"][0]["name"] == "Hearing impairment"
+
+
 def test_add_as_synonym_extends_the_kb_and_is_exported(app, store):
     at = _review(app)
-    key = at.session_state["bel_current_mention_key"]
+    key = current(at)
     card = at.selectbox(key=f"card-{key[0]}-{key[1]}-{key[2]}")
     card.select(card.options[-1]).run()  # a concept that does not already have this name
     at.button(key="add-synonym").click().run()
-    assert not at.exception
+    ok(at)
     with store() as session:
         [(alias, _)] = kb_extension.extension_pairs(session)
     assert alias == CLINICAL_TEXT[key[1] : key[2]]
@@ -120,12 +148,18 @@ def test_add_as_synonym_extends_the_kb_and_is_exported(app, store):
 
 def test_a_concurrent_decision_is_reported_and_not_overwritten(app, store, tiny_kb):
     at = _review(app)
-    key = at.session_state["bel_current_mention_key"]
+    key = current(at)
     with store.begin() as session:  # another curator decides while the page is open
         services.decide(session, FakeLinker(tiny_kb), key, DecisionStatus.NOT_ENTITY, curator="bob")
-    click(at, "NIL")
+    # A side tab drawn before bob's decision: refused, said next to the tabs.
+    at.text_input(key="concept-id").input("HP:0001631")
+    click(at, "Link to this id")
     assert any("bob decided this mention meanwhile" in w.value for w in at.warning)
-    assert any(md("Latest decision: not an entity") in i.value for i in at.info)
+    # A key press in the component queued against the same stale view: refused, answered by id.
+    _sync(at, {"id": "c1", "kind": "decide", "key": key, "status": "nil", "expected": None})
+    answer = _answer(at, "c1")
+    assert not answer["ok"] and "bob decided this mention meanwhile" in answer["error"]
+    assert _item(at, key)["status"] == "not_entity"  # the component now shows bob's verdict
     with store() as session:
         assert [d.curator for d in repository.decision_history(session, key)] == ["bob"]
 
@@ -133,8 +167,9 @@ def test_a_concurrent_decision_is_reported_and_not_overwritten(app, store, tiny_
 def test_blind_mode_hides_suggestions_and_records_it(app, store, monkeypatch):
     monkeypatch.setenv("BEL_BLIND_FRACTION", "1")
     at = _review(app)
-    key = at.session_state["bel_current_mention_key"]
-    assert any("Blind review" in w.value for w in at.warning)
+    key = current(at)
+    items = review_data(at)["items"]
+    assert items and all(i["blind"] and not i["candidates"] and i["nil_p"] is None for i in items)
     assert not [b for b in at.button if b.key and b.key.startswith("pick-")]
     at.text_input(key="concept-id").input("HP:0001631")
     click(at, "Link to this id")
@@ -146,12 +181,13 @@ def test_blind_mode_hides_suggestions_and_records_it(app, store, monkeypatch):
 
 def test_filters_narrow_the_queue(app):
     at = _review(app)
-    assert any("Item **1** of 4" in m.value for m in at.markdown)
-    type_box = next(s for s in at.selectbox if s.label == "Semantic type")
+    assert review_data(at)["total"] == 4
+    type_box = next(s for s in at.sidebar.selectbox if s.label == "Semantic type")
     type_box.select("Growth abnormality").run()
-    assert any("Item **1** of 1" in m.value for m in at.markdown)
-    status_box = next(m for m in at.multiselect if m.label == "Status")
+    assert review_data(at)["total"] == 1
+    status_box = next(m for m in at.sidebar.multiselect if m.label == "Status")
     status_box.set_value(["accepted"]).run()
+    ok(at)
     assert any("No mention matches" in i.value for i in at.info)
 
 
@@ -202,8 +238,12 @@ def test_adjudication_lists_disagreements_and_the_choice_becomes_gold(app, store
 
 
 def test_quality_page_draws_its_charts(app, store, tiny_kb):
-    at = _review(app)
-    click(at, "Accept top")
+    at = app()
+    paste(at, CLINICAL_TEXT, doc_id=DOC)
+    with store.begin() as session:  # an accepted top-1 with suggestions shown, as the Review page records it
+        key = repository.list_mentions(session, DOC)[-1].key
+        top = repository.latest_link_result(session, key)[0].candidates[0].concept_id
+        services.decide(session, FakeLinker(tiny_kb), key, DecisionStatus.ACCEPTED, [top], curator="tester")
     _two_curators_disagree(store, tiny_kb)
     at.switch_page("pages/quality.py").run()
     assert not at.exception

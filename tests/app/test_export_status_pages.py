@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bel_core.types import DecisionStatus
 from pages.components.widgets import md
-from tests.app.conftest import CLINICAL_TEXT, click, paste
+from tests.app.conftest import CLINICAL_TEXT, accept_top, click, paste, send
 from tests.fakes import FakeLinker
 from usecases import export, services
 
@@ -50,8 +50,9 @@ def test_status_page_describes_the_linker_and_the_store(app):
     at = app()
     paste(at, CLINICAL_TEXT, doc_id="case-1")
     click(at, "Open in Review")
-    click(at, "Accept top")
-    click(at, "NIL")
+    accept_top(at)
+    nil = {"id": "nil-1", "kind": "decide", "key": at.session_state["bel_queue_order"][1][1], "status": "nil"}
+    send(at, "sync", {"outbox": [nil], "cursor": 2})
     at.switch_page("pages/status.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}

@@ -13,15 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from bel_core.config import Settings
 from bel_core.training.retrain import RetrainConfig
-from usecases import jobs
-from usecases import registry
-from usecases import retrain
-from usecases import serving
 from db.models import DocumentRow, JobStatus, LinkRunRow
-from usecases.retrain import run_retrain
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 from tests.curated_store import seed_curated
+from usecases import jobs, registry, retrain, serving
+from usecases.retrain import run_retrain
 
 METRICS = {
     "n": 9,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bel_core.types import DecisionStatus
 from db import repository
+from pages.components.review_tabs import search_key
 from pages.components.widgets import md
 from tests.app.conftest import CLINICAL_TEXT, click, paste
 from tests.fakes import FakeLinker
@@ -68,13 +69,15 @@ def test_link_by_id_resolves_alt_ids_and_moves_the_cursor_on(app, store):
 def test_kb_search_and_link(app, store):
     at = _review(app)
     key = _current(at)
-    at.text_input(key="kb-query").input("hearing loss").run()
+    at.text_input(key=search_key(key)).input("hearing loss").run()
     assert any("Hearing impairment" in m.value for m in at.markdown)
     at.button(key="link-HP:0000365").click().run()
     assert not at.exception
     with store() as session:
         decision = repository.latest_decisions(session, DOC)[key]
     assert decision.concept_ids == ("HP:0000365",)
+    # The next mention starts with an empty search, not the previous mention's hits.
+    assert not [t for t in at.text_input if t.key == search_key(key)]
 
 
 def test_history_lists_every_decision_latest_first(app, store, tiny_kb):

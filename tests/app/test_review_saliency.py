@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from bel_core.config import Settings
+from bel_core.explain.saliency import Saliency, WordAttribution
 from bel_core.linking.builder import load_settings_kb
 from bel_core.runtime.model_dir import KBIdentity, Manifest, write_manifest
-from bel_core.explain.saliency import Saliency, WordAttribution
 from db.models import SaliencyCacheRow
 from pages.components.review_saliency import heatmap_html
 from pages.components.widgets import md

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from db import repository
-from usecases import auth
-from usecases import kb_extension
 from db.models import Role
+from pages.components.review_tabs import search_key
 from pages.components.widgets import md
-from tests.app.conftest import CLINICAL_TEXT, click, paste
+from tests.app.conftest import CLINICAL_TEXT, accept_top, click, current, ok, paste
 from tests.fakes import FakeLinker
+from usecases import auth, kb_extension
 
 HEADACHE = "HP:0002315"
 
@@ -26,7 +26,7 @@ def test_rebuild_picks_up_a_stored_synonym_and_keeps_decisions(app, store, tiny_
     at = app()
     paste(at, CLINICAL_TEXT, doc_id="case-1")
     click(at, "Open in Review")
-    click(at, "Accept top")
+    accept_top(at)
     at.switch_page("pages/status.py").run()
     assert md("Curator synonyms in use: extension none") in _shown(at)
     assert _rebuild_button(at).disabled  # nothing stored beyond what is indexed
@@ -73,13 +73,13 @@ def test_review_kb_search_filters_by_semantic_type(app):
     at = app()
     paste(at, CLINICAL_TEXT, doc_id="case-1")
     click(at, "Open in Review")
-    at.text_input(key="kb-query").input("head").run()
+    at.text_input(key=search_key(current(at))).input("head").run()
     linked = [b.key for b in at.button if b.key and b.key.startswith("link-HP:")]
     assert linked == ["link-HP:0002315", "link-HP:0000256", "link-HP:0002076", "link-HP:0000252"]
     types = at.multiselect(key="kb-query-types")
     assert "Abnormality of head or neck" in types.options
     types.select("Abnormality of head or neck").run()
-    assert not at.exception
+    ok(at)
     assert [b.key for b in at.button if b.key and b.key.startswith("link-HP:")] == [
         "link-HP:0000256",
         "link-HP:0000252",

@@ -227,3 +227,23 @@ def test_span_fixed_by_keys_and_a_mention_added_by_selection(page, server):
     start = TEXT.index("started at")
     _wait(lambda: (DOC, start, start + len("started at")) in _histories(store), "the added mention")
     page.locator(".bel-review", has=page.locator(".bel-title", has_text="started at")).wait_for()
+
+
+def test_kb_search_as_you_type_links_with_enter_and_is_cleared_on_the_next_mention(page, server):
+    store = _add_document(page, server)
+    first = page.locator(".bel-review").get_attribute("data-rendered-key").split("|")
+    page.locator(".bel-title").click()
+    page.keyboard.press("/")
+    page.keyboard.type("hearing lo", delay=40)  # no Enter: hits come while typing
+    page.locator(".bel-hit", has_text="Hearing impairment").first.wait_for()
+    page.locator(".bel-search").fill("HP:9999999x")
+    page.locator(".bel-search-error", has_text="No concept matches").wait_for()  # next to the field
+    page.locator(".bel-search").fill("hearing loss")
+    page.locator(".bel-hit", has_text="Hearing impairment").first.wait_for()
+    page.keyboard.press("Enter")
+    key = (first[0], int(first[1]), int(first[2]))
+    _wait(lambda: _histories(store)[key] == ["corrected"], "the link from search")
+    with store() as session:
+        assert repository.latest_decisions(session, DOC)[key].concept_ids == ("HP:0000365",)
+    assert page.locator(".bel-search").input_value() == ""  # the next mention starts empty
+    assert page.locator(".bel-hit").count() == 0

@@ -51,6 +51,7 @@ def test_blind_mentions_show_no_score_whatever_is_selected(page, server):
                 assert not re.search(r"bel-(low|mid|high)", mark.get_attribute("class") or "")
             else:
                 seen_open = True
+                assert "p = " in (mark.get_attribute("title") or "")
         if selected_blind:
             assert page.locator(".bel-cand").count() == 0
             assert page.locator(".bel-notice", has_text="Blind review").count() == 1

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from db import repository
 from cli import main
+from db import repository
 from db.engine import open_store
 from tests.browser.conftest import ARTIFACTS, REPO
 from tests.cli.test_train_cli import DOCS, pubtator
@@ -63,14 +63,15 @@ def test_both_rankings_side_by_side_and_the_generator_heat_map(page, server):
     assert len(generated) == 3 and all(r.candidates for r in generated.values())
 
     page.get_by_role("button", name=re.compile("^Open in Review")).click()
-    page.get_by_text(re.compile(r"^Item 1 of 3")).wait_for()
-    page.get_by_text("Order candidates by").wait_for()
-    page.get_by_text(re.compile(r"generator (p \d|—)")).first.wait_for()
+    page.locator(".bel-position", has_text=re.compile(r"^Item 1 of 3")).wait_for()
+    page.locator(".bel-gen", has_text=re.compile(r"gen (\d|–)")).first.wait_for()
+    page.locator(".bel-notice", has_text="Ordered by the reranker").wait_for()
 
-    # Order by the generator (the pipeline on the tiny KB has no reranker, so the generator
-    # is the only transformer and the heat map explains its beam).
-    page.get_by_text("Generator", exact=True).click()
-    page.wait_for_timeout(1500)
+    # "m" orders by the generator (the pipeline on the tiny KB has no reranker, so the
+    # generator is the only transformer and the heat map explains its beam).
+    page.locator(".bel-title").click()
+    page.keyboard.press("m")
+    page.locator(".bel-notice", has_text="Ordered by the generator").wait_for()
     page.set_viewport_size({"width": 1440, "height": 1350})
     page.screenshot(path=ARTIFACTS / "side_by_side.png")
 

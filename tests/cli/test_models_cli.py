@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from bel_core.kb.loaders import load_jsonl
-from usecases import jobs
-from usecases import registry
 from cli import main
 from db.engine import open_store
 from db.models import JobStatus
 from tests.curated_store import seed_curated
+from usecases import jobs, registry
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_the_replace_guard_comes_and_goes_with_its_migration(tmp_path):
             rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             return {name for (name,) in rows}
 
-    for revision in ("head", "0004", "head"):
+    for revision in ("head", "0004", "head"):  # 0005 adds the guard
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             (command.upgrade if revision == "head" else command.downgrade)(config, revision)

@@ -11,9 +11,9 @@ from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.linking.builder import SynonymExtension
 from bel_core.linking.pipeline import LinkingPipeline
 from bel_core.types import Concept, Mention, MentionOrigin
-from usecases import kb_extension
 from cli import main
 from tests.fakes import FakeLinker
+from usecases import kb_extension
 
 HEADACHE, MICROCEPHALY = "HP:0002315", "HP:0000252"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bel_core.types import Document
 from db import queries, repository
-from usecases import services
-from usecases.queue import QueueFilters, review_queue
 from tests.db.conftest import TEXT
 from tests.fakes import FakeGenerator
+from usecases import services
+from usecases.queue import QueueFilters, review_queue
 
 
 def test_generator_run_is_stored_as_its_own_family(factory, linker, tiny_kb):

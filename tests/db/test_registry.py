@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from usecases import registry
 from db.models import ModelStatus, ModelVersionRow
+from usecases import registry
 
 
 def _register(factory: sessionmaker[Session], version: str, parent: str | None = None, kind: str = "retriever"):

@@ -13,22 +13,20 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bel_core.config import KBConfig, RetrievalConfig, Settings
-from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
 from bel_core.errors import TrainingDataError
-from bel_core.runtime.model_dir import read_manifest
 from bel_core.linking.pipeline import LinkingPipeline
+from bel_core.retrieve.dense import DenseRetriever, resolve_encoder
+from bel_core.runtime.model_dir import read_manifest
 from bel_core.training.retrain import RetrainConfig
 from bel_core.types import Mention
-from usecases import jobs
-from usecases import registry
-from usecases import services
 from db.models import JobStatus, ModelStatus, utcnow
-from usecases.retrain import curated_splits, launch_retrain, run_retrain
-from usecases.training_export import curated_examples
 from tests.core.conftest import tiny_model_dir as tiny_encoder_dir  # noqa: F401 (a fixture)
 from tests.core.tiny_cross_encoder import save_tiny_cross_encoder
 from tests.curated_store import NOGGIN, curated_document, seed_curated
 from tests.fakes import FakeLinker
+from usecases import jobs, registry, services
+from usecases.retrain import curated_splits, launch_retrain, run_retrain
+from usecases.training_export import curated_examples
 
 REPO = Path(__file__).resolve().parents[2]
 

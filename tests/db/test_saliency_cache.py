@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bel_core.explain.saliency import Saliency, WordAttribution
-from usecases import saliency_cache
 from db.models import SaliencyCacheRow
+from usecases import saliency_cache
 from usecases.saliency_cache import SaliencyKey
 
 

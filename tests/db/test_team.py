@@ -8,14 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bel_core.types import Decision, DecisionStatus
 from bel_core.linking import agreement
-from usecases import auth
-from usecases import kb_extension
-from usecases import quality
-from usecases import services
 from bel_core.linking.agreement import AgreementPair
+from bel_core.types import Decision, DecisionStatus
 from db.models import Role, UserRow
+from usecases import auth, kb_extension, quality, services
 
 ASD = ("doc1", 39, 42)
 SEIZURES = ("doc1", 12, 20)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bel_core.errors import UnknownConceptError
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept, DecisionStatus, Document
+from tests.db.conftest import TEXT
 from usecases import services
 from usecases.training_export import (
     TRAINING_FORMATS,
@@ -20,7 +21,6 @@ from usecases.training_export import (
     export_training,
     split_documents,
 )
-from tests.db.conftest import TEXT
 
 ALL_TRAIN = TrainingConfig(ratios=(1.0, 0.0, 0.0), negatives_per_positive=2)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bel_core.errors import KnowledgeBaseError
-from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.diff import KB_DIR_FILE, MANIFEST_FILE, kb_diff, write_kb_dir
+from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.loaders import load_ctd_chemicals, load_kb
 from bel_core.kb.umls import SEMANTIC_GROUP, load_umls_rrf, semantic_groups
 from bel_core.types import Concept

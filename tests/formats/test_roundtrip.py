@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bel_core.formats.documents import ParsedInput
 from bel_core.formats import WRITERS, read_any, read_bigbio, read_gsc, read_pubtator, write_brat
+from bel_core.formats.documents import ParsedInput
 from bel_core.types import Document, Mention, MentionOrigin
 from tests.conftest import FIXTURES, SHARED_DATA
 

@@ -168,6 +168,14 @@ def test_zip_with_a_corrupt_member_is_one_problem():
     assert parsed.documents == () and [p.filename for p in parsed.problems] == ["c.zip"]
 
 
+def test_zip_member_with_an_empty_name_is_one_problem():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(""), "Seizures.")
+    parsed = read_any([("e.zip", buffer.getvalue())], max_bytes=MB)  # was IndexError (found by atheris)
+    assert parsed.documents == () and [p.filename for p in parsed.problems] == ["e.zip"]
+
+
 # --- attacks that must stay stopped ----------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ server: ``tests/browser/test_security_browser.py``.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tomllib
+from urllib.parse import urlsplit
 
 import pytest
 from streamlit import config as st_config
@@ -84,8 +86,13 @@ def test_a_curator_cannot_open_admin_pages(auth_on):
 
 
 def test_the_database_url_is_shown_to_admins_only(auth_on):
-    assert md("bel.db") not in _shown(_page("status", ("cy", "curator")))
-    assert md("bel.db") in _shown(_page("status", ("ann", "admin")))
+    settings = Settings.load(env=os.environ)
+    where = md(settings.display_db_url.rsplit("/", 1)[-1])  # the SQLite file or the PostgreSQL database
+    assert where not in _shown(_page("status", ("cy", "curator")))
+    shown = _shown(_page("status", ("ann", "admin")))
+    assert where in shown
+    password = urlsplit(settings.resolved_db_url).password
+    assert not password or password not in shown
 
 
 def test_logins_are_throttled_and_audited(app, auth_on, store):
@@ -124,7 +131,7 @@ def test_an_unexpected_error_shows_a_reference_not_a_traceback(app, store, monke
 
     monkeypatch.setattr(quality, "decisions_per_curator_day", broken)
     with caplog.at_level(logging.ERROR, logger="bel_curator.app"):
-        at = app("quality")
+        at = app("quality", crash_expected=True)
     assert not at.exception
     [error] = at.error
     reference = re.search(r"reference ([0-9a-f]{8})", error.value).group(1)

@@ -83,9 +83,12 @@ def test_blind_mentions_carry_no_score_in_the_window(factory, linker, ingested):
         order = [m.key for m in repository.list_mentions(session, "doc1")]
         documents = loop.load_documents(session, ["doc1"])
         latest = loop.latest_by_mention(session, "ann", ["doc1"])
+        counts = loop.text_counts(session)
     blind = {key for key in order if loop.is_blind(key, 0.5)}
     assert blind and blind != set(order)  # the fixture has both kinds at this fraction
-    payload = loop.window(order, 0, len(order), documents, latest, blind_fraction=0.5, caption=lambda m: m.doc_id)
+    payload = loop.window(
+        order, 0, len(order), documents, latest, blind_fraction=0.5, caption=lambda m: m.doc_id, counts=counts
+    )
     for item in payload["items"]:
         assert item["blind"] == (tuple(item["key"]) in blind)
         assert bool(item["candidates"]) != item["blind"] and (item["nil_p"] is None or not item["blind"])
@@ -102,3 +105,28 @@ def test_a_malformed_action_is_refused_by_name():
             assert "malformed review action" in str(e)
         else:
             raise AssertionError(f"{raw} was accepted")
+
+
+def test_a_group_verdict_covers_the_undecided_with_the_same_text_and_one_undo_takes_it_back(factory, linker):
+    text = "ASD here. ASD there. And ASD again."
+    with factory.begin() as session:
+        services.ingest_document(session, linker, Document("g", text, source="test"))
+        keys = [m.key for m in repository.list_mentions(session, "g")]
+        services.decide(session, linker, keys[2], DecisionStatus.NIL, curator="ann")  # decided: left alone
+    assert len(keys) == 3
+    group = _action("g1", "group", keys[0], status="not_entity", expected=None)
+    answers = loop.apply_all(factory, linker, [group], curator="ann", answered={})
+    assert answers["g1"].ok and answers["g1"].keys == (keys[0], keys[1])
+    assert [_statuses(factory, k) for k in keys] == [["not_entity"], ["not_entity"], ["nil"]]
+    undo = loop.apply_all(
+        factory, linker, [_action("g2", "undo", keys[0], after="g1")], curator="ann", answered=answers
+    )
+    assert undo["g2"].ok
+    assert [_statuses(factory, k) for k in keys] == [["not_entity", "undecided"]] * 2 + [["nil"]]
+
+
+def test_a_span_fix_answers_with_the_new_mention(factory, linker, ingested):
+    fix = _action("s1", "span", ASD, span=[36, 42], expected=None)  # "ASD" widened to "d. ASD"
+    answer = loop.apply_all(factory, linker, [fix], curator="ann", answered={})["s1"]
+    assert answer.ok and answer.new_key == ("doc1", 36, 42)
+    assert _statuses(factory, ASD) == ["wrong_span"]

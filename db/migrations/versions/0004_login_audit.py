@@ -6,7 +6,7 @@ read it on the Team page; ``usecases.auth.log_in`` counts recent failures per ac
 per client from it.
 
 Revision ID: 0004
-Revises: 0008
+Revises: 0003
 Create Date: 2026-12-04
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 revision: str = "0004"
 # Reserved number 0004 chained after the newest file in the tree (0008) so the history has one head.
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ whose id is taken (``db.migrations.append_only``). PostgreSQL has no REPLACE and
 (revision 0001) already cover upserts, so there this revision changes nothing.
 
 Revision ID: 0005
-Revises: 0004, 0008
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -19,7 +19,7 @@ from db.migrations.append_only import create_guards, drop_guards
 
 revision: str = "0005"
 # Also merges the two branches that leave 0007 (0004 login audit, 0008 review), so there is one head.
-down_revision: str | Sequence[str] | None = ("0004", "0008")
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,13 +24,26 @@ _mount = st.components.v2.component(
 )
 
 
-def render(data: Mapping[str, Any], on_sync: Callable[[], None]) -> None:
-    """Mount (or update) the component with a window of the queue; ``on_sync`` runs when it sends actions."""
-    _mount(key=KEY, data=dict(data), on_sync_change=on_sync)
+def render(data: Mapping[str, Any], on_sync: Callable[[], None], on_search: Callable[[], None]) -> None:
+    """Mount (or update) the component with a window of the queue.
+
+    ``on_sync`` runs when it sends queued actions or its cursor, ``on_search`` when the
+    curator typed in its KB search field.
+    """
+    _mount(key=KEY, data=dict(data), on_sync_change=on_sync, on_search_change=on_search)
+
+
+def _sent(name: str) -> dict[str, Any]:
+    found = st.session_state.get(KEY)
+    value = found.get(name) if isinstance(found, Mapping) else None
+    return value if isinstance(value, dict) else {}
 
 
 def sync_value() -> dict[str, Any]:
     """What the component last sent: {"outbox": [...], "cursor": int, "cursor_key", "focus_key", "seq"}."""
-    found = st.session_state.get(KEY)
-    value = found.get("sync") if isinstance(found, Mapping) else None
-    return value if isinstance(value, dict) else {}
+    return _sent("sync")
+
+
+def search_value() -> dict[str, Any]:
+    """The search the component asked for last: {"query": str, "seq": int}."""
+    return _sent("search")

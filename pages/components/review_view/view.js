@@ -47,7 +47,13 @@ const S = {
   refused: "",
   mode: null, // null | {kind: "span", start, end} | {kind: "group", corpus}
   orderBy: "reranker", // whose ranking orders the rows and the number keys (m switches)
+  searchFor: null, // the mention key string the search field belongs to
+  searchTimer: null,
+  searchSeq: 0,
+  found: null, // the server's answer: {seq, query, hits, error}
 };
+
+const SEARCH_IDLE_MS = 150;
 
 const keyOf = (key) => key.join("\u0000");
 
@@ -97,11 +103,23 @@ function mount(parent) {
   modeLine.setAttribute("role", "status");
   const error = el("div", "bel-error");
   error.setAttribute("role", "alert");
-  panel.append(top, title, caption, context, statusLine, modeLine, notice, list, keys, error);
+  const search = el("input", "bel-search");
+  search.type = "search";
+  search.placeholder = "/ search the KB by name, synonym or id (Enter links the first hit)";
+  search.setAttribute("aria-label", "Search the KB");
+  const searchError = el("div", "bel-search-error");
+  searchError.setAttribute("role", "alert");
+  const hits = el("ol", "bel-hits");
+  search.addEventListener("input", () => scheduleSearch());
+  search.addEventListener("keydown", searchKey);
+  panel.append(top, title, caption, context, statusLine, modeLine, notice, list, search, searchError, hits, keys, error);
   root.append(doc, panel);
   parent.append(root);
   S.root = root;
-  S.els = { docHead, docBody, position, saved, title, caption, context, statusLine, modeLine, notice, list, error };
+  S.els = {
+    docHead, docBody, position, saved, title, caption, context, statusLine, modeLine, notice, list, error,
+    search, searchError, hits,
+  };
   docBody.addEventListener("mouseup", selectSpan);
 }
 
@@ -208,8 +226,8 @@ function decide(status, conceptIds) {
     }
   }
   S.refused = "";
+  S.cursor = nextUndecided(S.cursor); // first, so the cursor sent with the action is the new one
   enqueue(action);
-  S.cursor = nextUndecided(S.cursor);
   render();
 }
 
@@ -223,19 +241,15 @@ function undo() {
   const k = keyOf(entry.key);
   const answer = S.answered.get(entry.actionId);
   const keys = entry.group && answer ? answer.keys : [];
-  enqueue({ id: uid(), kind: "undo", key: entry.key, keys, ...baseOf(k) });
+  const action = { id: uid(), kind: "undo", key: entry.key, keys, ...baseOf(k) };
   S.status.set(k, entry.before);
   for (const member of keys) if (keyOf(member) !== k) S.status.set(keyOf(member), null);
   const index = [...S.items.entries()].find(([, item]) => keyOf(item.key) === k);
-  if (index) {
-    S.cursor = index[0];
-    render();
-    reportCursor();
-  } else {
-    S.focusKey = entry.key; // not in this window (or not in this filter): the server finds it
-    send();
-    S.focusKey = null;
-  }
+  if (index) S.cursor = index[0];
+  else S.focusKey = entry.key; // not in this window (or not in this filter): the server finds it
+  enqueue(action); // sent with the cursor (or the mention to find) already moved
+  S.focusKey = null;
+  render();
 }
 
 function rows(item) {
@@ -268,6 +282,65 @@ const TOKEN = /[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu;
 
 function tokens(text) {
   return [...text.matchAll(TOKEN)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+function scheduleSearch() {
+  clearTimeout(S.searchTimer);
+  S.searchTimer = setTimeout(() => {
+    const query = S.els.search.value.trim();
+    S.searchSeq += 1;
+    if (!query) {
+      S.found = null;
+      renderHits();
+      return;
+    }
+    S.setTrigger("search", { query, seq: S.searchSeq });
+  }, SEARCH_IDLE_MS);
+}
+
+function searchKey(event) {
+  if (event.key === "Escape") {
+    S.els.search.value = "";
+    S.found = null;
+    S.els.search.blur();
+    renderHits();
+  } else if (event.key === "Enter") {
+    const hit = S.found && S.found.seq === S.searchSeq && S.found.hits[0];
+    if (hit) {
+      const item = S.items.get(S.cursor);
+      const top = item && item.candidates[0];
+      S.els.search.blur();
+      decide(top && top.id === hit.id ? "accepted" : "corrected", [hit.id]);
+    }
+  } else return;
+  event.preventDefault();
+}
+
+function renderHits() {
+  const { hits, searchError } = S.els;
+  hits.replaceChildren();
+  searchError.textContent = "";
+  const found = S.found;
+  if (!found || found.seq !== S.searchSeq) return;
+  if (found.error) {
+    searchError.textContent = found.error;
+    return;
+  }
+  if (!found.hits.length) {
+    searchError.textContent = "No concept matches.";
+    return;
+  }
+  for (const hit of found.hits) {
+    const row = el("li", "bel-hit");
+    row.append(el("span", "bel-name", hit.name), el("span", "bel-id", ` ${hit.id}`));
+    if (hit.synonyms.length) row.append(el("span", "bel-alias", hit.synonyms.join(", ")));
+    row.addEventListener("click", () => {
+      const item = S.items.get(S.cursor);
+      const top = item && item.candidates[0];
+      decide(top && top.id === hit.id ? "accepted" : "corrected", [hit.id]);
+    });
+    hits.append(row);
+  }
 }
 
 function moveEdge(edge, direction) {
@@ -354,6 +427,7 @@ function onKey(event) {
     S.mode = null;
     render();
   } else if (ctrlZ || key === "u") undo();
+  else if (key === "/") S.els.search.focus();
   else if (key === "w") openSpan();
   else if (key === "g" || key === "G") openGroup(key === "G");
   else if (key === "m") {
@@ -456,6 +530,7 @@ function update(data) {
     }
   }
   S.docs = { ...(S.docs || {}), ...data.docs };
+  if (data.search) S.found = data.search;
   if (data.goto && data.goto.nonce !== S.lastGoto) {
     S.lastGoto = data.goto.nonce;
     S.cursor = data.goto.index;
@@ -601,6 +676,15 @@ function render() {
     if (S.total) reportCursor();
     return;
   }
+  const shownKey = keyOf(item.key);
+  if (S.searchFor !== shownKey) {
+    // A new mention starts with an empty search.
+    S.searchFor = shownKey;
+    S.els.search.value = "";
+    S.searchSeq += 1;
+    S.found = null;
+  }
+  renderHits();
   title.textContent = `“${item.text}”`;
   caption.textContent = item.caption;
   const status = S.status.get(keyOf(item.key));

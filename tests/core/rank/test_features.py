@@ -55,8 +55,11 @@ def test_words_drop_function_words_plural_s_and_short_tokens():
 
 def test_hierarchy_features_relate_candidates_to_each_other():
     doc = Document("d", "A breast cancer was seen.")
-    ranked = (_candidate("D2", "Breast cancer", 0.9, exact=True), _candidate("D3", "Hereditary breast cancer syndrome", 0.6),
-              _candidate("D1", "Neoplasms", 0.3))  # fmt: skip
+    ranked = (
+        _candidate("D2", "Breast cancer", 0.9, exact=True),
+        _candidate("D3", "Hereditary breast cancer syndrome", 0.6),
+        _candidate("D1", "Neoplasms", 0.3),
+    )
     query = _query(doc, 2, 15, ranked)
     extractor = FeatureExtractor(KB)
     rows = feature_rows(extractor, [query], {"d": doc})[0]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bel_core.errors import TrainingDataError
 from bel_core.retrieve.dense import load_encoder, resolve_encoder
 from bel_core.training.bi_encoder import distinct_batches, finetune_bi_encoder, synonym_pairs
 
@@ -37,5 +38,5 @@ def test_finetune_changes_the_encoder_and_returns_a_loadable_spec(tiny_kb, tiny_
     before = load_encoder(base).encode(["small head"])
     after = load_encoder(spec).encode(["small head"])
     assert abs(before - after).max() > 1e-4
-    with pytest.raises(ValueError, match="No usable"):
+    with pytest.raises(TrainingDataError, match="No usable"):
         finetune_bi_encoder(base, tiny_kb, [("Seizure", "HP:0001250")], tmp_path / "none")

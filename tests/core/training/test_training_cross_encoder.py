@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bel_core.errors import TrainingDataError
 from bel_core.rerank.cross_encoder import CrossEncoderReranker, serialize_left, serialize_right
 from bel_core.training.cross_encoder import CrossEncoderTrainConfig, train_cross_encoder
 from bel_core.training.pairs import PairExample
@@ -59,5 +60,5 @@ def test_training_is_reproducible_and_works_without_dev(tiny_kb, tmp_path: Path)
     a = CrossEncoderReranker.load(str(tmp_path / "a"))
     b = CrossEncoderReranker.load(str(tmp_path / "b"))
     assert a.version.split("@")[1] == b.version.split("@")[1] and a.calibrator is None
-    with pytest.raises(ValueError, match="No training pairs"):
+    with pytest.raises(TrainingDataError, match="No training pairs"):
         train_cross_encoder([], [], config, tmp_path / "c")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from bel_core.linking.detect import STOPWORDS, DictionaryMatcher
 from bel_core.kb.knowledge_base import KnowledgeBase
+from bel_core.linking.detect import STOPWORDS, DictionaryMatcher
 from bel_core.types import Concept, Document, Mention, MentionOrigin
 
 
@@ -110,21 +108,17 @@ def test_duplicate_aliases_share_one_path(tiny_kb):
     assert list(matcher.exact) == ["ASD", "GDD", "VSD"]
 
 
-def test_build_and_detect_are_fast_at_hpo_scale():
-    # ~17k concepts / ~40k aliases, like the embedded HPO phenotype subtree.
+def test_build_and_detect_at_hpo_scale():
+    # ~17k concepts / ~50k aliases, like the embedded HPO phenotype subtree; speed: bench/bench_detection.py.
     concepts = [
         Concept(f"HP:{i:07d}", f"Abnormal morphology of structure {i}", (f"Structure {i} anomaly", f"S{i}X"))
         for i in range(17_000)
     ]
     kb = KnowledgeBase(concepts, name="Synthetic", version="1")
-    started = time.perf_counter()
     matcher = DictionaryMatcher.from_kb(kb)
-    assert time.perf_counter() - started < 2.0
     assert matcher.n_aliases == 51_000
     text = "We saw an abnormal morphology of structure 42 and structure 7 anomaly (S7X). " * 20
-    started = time.perf_counter()
     mentions = matcher.detect(Document("d", text))
-    assert time.perf_counter() - started < 0.05
     assert [m.text for m in mentions[:3]] == ["abnormal morphology of structure 42", "structure 7 anomaly", "S7X"]
     assert len(mentions) == 60
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,8 @@ from bel_core.formats import read_any, read_text
 from bel_core.formats.documents import InputProblem, check_mention, document_from_text
 from bel_core.formats.pubtator import parse_pubtator, read_pubtator, write_pubtator
 from bel_core.types import Document, Mention, MentionOrigin
+from tests.conftest import FIXTURES, REPO_ROOT, SHARED_DATA
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-SHARED_DATA = Path(__file__).parent.parent.parent.parent / "shared" / "data"
 NCBI_DEV = SHARED_DATA / "ncbi_disease" / "NCBIdevelopset_corpus.txt"
 MB = 1_000_000
 
@@ -260,7 +258,7 @@ def test_pubtator_round_trip_on_ncbi_dev_corpus():
 
 # --- sample data ---------------------------------------------------------------------------
 
-SAMPLE_DOCUMENTS = Path(__file__).parent.parent.parent / "sample_data" / "documents"
+SAMPLE_DOCUMENTS = REPO_ROOT / "sample_data" / "documents"
 
 
 def test_sample_reports_are_short_plain_text_documents():

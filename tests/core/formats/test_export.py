@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bel_core.formats.pubtator import parse_pubtator
 from bel_core.formats.gold import GoldAnnotation, gold_jsonl, gold_pubtator
+from bel_core.formats.pubtator import parse_pubtator
 from bel_core.types import Decision, DecisionStatus, Document, Mention
 
 TEXT = "Short stature. A boy with seizures, ASD and Ünusual fits."

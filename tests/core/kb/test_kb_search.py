@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bel_core.kb import search as kb_search
 from bel_core.config import KBConfig, RetrievalConfig, Settings
 from bel_core.errors import ConfigError, KnowledgeBaseError
+from bel_core.kb import search as kb_search
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.kb.search import KBSearchIndex, build_index, index_path
 from bel_core.linking.pipeline import LinkingPipeline
