@@ -15,9 +15,15 @@ import ipaddress
 import socket
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from bel_core.types import Document
+from db.engine import make_engine, make_session_factory, upgrade
+from tests.fakes import FakeLinker
+from usecases import services
 
 
 def _refuse_remote(connect):  # noqa: ANN001, ANN202 - wraps socket.socket.connect / connect_ex
@@ -96,8 +102,6 @@ class PgDatabases:
     def create(self) -> str:
         """A new database at the latest schema; returns its URL."""
         if self._template is None:
-            from db.engine import make_engine, upgrade
-
             template = f"{self._prefix}_template"
             self._sql(f"DROP DATABASE IF EXISTS {template}")
             self._sql(f"CREATE DATABASE {template}")
@@ -171,3 +175,47 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'data' / 'bel.db'}"
     databases: PgDatabases = request.getfixturevalue("pg_databases")
     return databases.wiped()
+
+
+# --- A store with content: the storage and use-case tests' fixtures ---------------------------
+
+# Detected by FakeLinker over tiny_kb: seizures 12-20, small head 27-37, ASD 39-42,
+# short stature 57-70, Short fingers 76-89.
+TEXT = "The boy had seizures and a small head. ASD was noted; no short stature, but Short fingers."
+
+
+@pytest.fixture
+def db_url(store_url: str) -> str:
+    """The store's URL; each test using it runs on SQLite and on PostgreSQL (``tests/conftest.py``)."""
+    return store_url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def linker(tiny_kb) -> FakeLinker:
+    return FakeLinker(tiny_kb)
+
+
+@pytest.fixture
+def document() -> Document:
+    return Document("doc1", TEXT, source="test")
+
+
+@pytest.fixture
+def ingested(factory: sessionmaker[Session], linker: FakeLinker, document: Document) -> Document:
+    """``document`` stored with its five detected mentions, linked once."""
+    with factory.begin() as session:
+        services.ingest_document(session, linker, document)
+    return document

@@ -24,7 +24,7 @@ from db.models import (
     UserRow,
 )
 from db.transfer import store_digests
-from tests.db.conftest import TEXT
+from tests.conftest import TEXT
 from usecases import curation, services
 
 WHEN = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)

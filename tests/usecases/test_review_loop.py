@@ -6,7 +6,7 @@ import pytest
 
 from bel_core.types import DecisionStatus, Document
 from db import repository
-from tests.db.conftest import TEXT
+from tests.conftest import TEXT
 from usecases import decisions, services
 from usecases import review as loop
 

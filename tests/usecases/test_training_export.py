@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bel_core.errors import UnknownConceptError
 from bel_core.kb.knowledge_base import KnowledgeBase
 from bel_core.types import Concept, DecisionStatus, Document
-from tests.db.conftest import TEXT
+from tests.conftest import TEXT
 from usecases import services
 from usecases.training_export import (
     TRAINING_FORMATS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bel_core.types import Document
 from db import queries, repository
-from tests.db.conftest import TEXT
+from tests.conftest import TEXT
 from tests.fakes import FakeGenerator
 from usecases import services
 from usecases.queue import QueueFilters, review_queue
