@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -94,18 +93,6 @@ def filter_types(mentions: Sequence[Mention], types: str | None) -> list[Mention
 
 def write_predictions(results: Sequence[LinkResult], out: str) -> None:
     """Write the shared scorer's JSONL: doc_id, start, end, ranked ids, calibrated probs, raw scores."""
-    with open(out, "w", encoding="utf-8") as fh:
-        for r in results:
-            m = r.mention
-            row = {
-                "doc_id": m.doc_id,
-                "start": m.start,
-                "end": m.end,
-                "mention": m.text,
-                "ranked": [c.concept_id for c in r.candidates],
-                "probs": [round(c.calibrated_score or 0.0, 6) for c in r.candidates],
-                "scores": [round(c.raw_score, 6) for c in r.candidates],
-                "names": [c.name for c in r.candidates],
-                "model_version": r.model_version,
-            }
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    from bel_core.annotate import predictions_jsonl
+
+    Path(out).write_text(predictions_jsonl(results), encoding="utf-8")
