@@ -10,7 +10,6 @@ and, when it ranked the mention, the generative linker's generator (the curator 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from bel_core.types import Concept, Mention
 from pages.components.resources import get_generator, get_linker, get_settings
 from pages.components.review_actions import Reviewer
 from pages.components.review_data import MentionView
-from pages.components.widgets import md
+from pages.components.widgets import esc, md
 from usecases import saliency_cache
 from usecases.saliency_cache import SaliencyKey
 
@@ -96,13 +95,13 @@ def heatmap_html(saliency: Saliency) -> str:
             continue
         text, cursor, pieces = saliency.segments[segment], 0, []
         for word in saliency.segment_words(segment):
-            pieces.append(html.escape(text[cursor : word.start]))
+            pieces.append(esc(text[cursor : word.start]))
             pieces.append(
                 f'<span class="bel-saliency" style="background:{_colour(word.score / scale)};border-radius:3px;'
-                f'padding:0 1px" title="{html.escape(word.text)}: {word.score:+.3f}">{html.escape(word.text)}</span>'
+                f'padding:0 1px" title="{esc(word.text)}: {word.score:+.3f}">{esc(word.text)}</span>'
             )
             cursor = word.end
-        pieces.append(html.escape(text[cursor:]))
+        pieces.append(esc(text[cursor:]))
         blocks.append(
             f'<div style="font-size:0.8em;color:#5f6368;margin-top:6px">{label}</div>'
             f'<div style="line-height:1.9;white-space:pre-wrap">{"".join(pieces)}</div>'
@@ -110,7 +109,7 @@ def heatmap_html(saliency: Saliency) -> str:
     legend = (
         f'<div style="font-size:0.8em;margin-top:6px"><span style="background:{_colour(1.0)};padding:0 4px">'
         f'raises</span> <span style="background:{_colour(-1.0)};padding:0 4px">lowers</span> '
-        f"the {html.escape(saliency.explained)}; full colour = |attribution| {scale:.3f} (hover a word for its "
+        f"the {esc(saliency.explained)}; full colour = |attribution| {scale:.3f} (hover a word for its "
         "value)</div>"
     )
     return "".join(blocks) + legend

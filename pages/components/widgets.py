@@ -1,7 +1,7 @@
 """HTML and table builders for the pages: the only source of strings rendered as raw HTML.
 
 Every piece of document text or KB content that ends up in a string passed to
-``st.markdown(..., unsafe_allow_html=True)`` goes through :func:`_esc` here, so a
+``st.markdown(..., unsafe_allow_html=True)`` goes through :func:`esc` here, so a
 document containing ``<script>`` or Markdown shows that text instead of running it; text
 for Streamlit's Markdown elsewhere (captions, messages, labels) goes through :func:`md`.
 Pages never build HTML themselves. Nothing in this module talks to Streamlit, so it is
@@ -72,7 +72,7 @@ def confidence_band(probability: float | None) -> Band:
 _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~$:")
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     """Escape any value for HTML text and attribute contexts (quotes included).
 
     Line breaks become character references too. Streamlit parses these HTML strings as
@@ -124,8 +124,8 @@ def _mention_span(
     title = f"{mention.text} ({prob_text}; {STATUS_LABELS[status] if status else 'undecided'})"
     mark = _CHECK if decided else ""
     return (
-        f'<mark class="bel-mention bel-{band.name}" title="{_esc(title)}" style="{";".join(style)}">'
-        f"{_esc(mention.text)}{mark}</mark>"
+        f'<mark class="bel-mention bel-{band.name}" title="{esc(title)}" style="{";".join(style)}">'
+        f"{esc(mention.text)}{mark}</mark>"
     )
 
 
@@ -157,7 +157,7 @@ def highlighted_text_html(
     for mention in sorted(mentions, key=lambda m: (m.start, -m.end)):
         if mention.start < cursor or mention.end > len(text):
             continue
-        parts.append(_esc(text[cursor : mention.start]))
+        parts.append(esc(text[cursor : mention.start]))
         parts.append(
             _mention_span(
                 mention,
@@ -167,7 +167,7 @@ def highlighted_text_html(
             )
         )
         cursor = mention.end
-    parts.append(_esc(text[cursor:]))
+    parts.append(esc(text[cursor:]))
     # pre-wrap keeps the document's own newlines, so what the curator sees matches the offsets.
     style = "white-space:pre-wrap;line-height:1.9;font-size:1.02rem;overflow-wrap:anywhere"
     return f'<div class="bel-document" style="{style}">{"".join(parts)}</div>'
@@ -177,7 +177,7 @@ def legend_html() -> str:
     """A one-line legend for the highlight colours and the decided mark."""
     item = "display:inline-block;white-space:nowrap;padding:0 4px;margin:0 10px 4px 0;border-radius:3px"
     items = [
-        f'<span style="{item};background:{b.background};border-bottom:2px dashed {b.border}">{_esc(b.label)}</span>'
+        f'<span style="{item};background:{b.background};border-bottom:2px dashed {b.border}">{esc(b.label)}</span>'
         for b in BANDS.values()
     ]
     items.append(f'<span style="{item};border-bottom:3px solid #5f6368">decided {_CHECK}</span>')
@@ -197,8 +197,8 @@ def context_html(document: Document, mention: Mention, window: int = 120, label:
     return (
         '<div class="bel-context" style="white-space:pre-wrap;line-height:1.7;padding:0.5rem 0.75rem;'
         'background:#f8f9fa;border-left:4px solid #1a73e8;border-radius:4px">'
-        + (f'<span style="color:#5f6368;font-size:0.85em">{_esc(label)} · </span>' if label else "")
-        + f'{_esc(left)}<b style="background:#e8f0fe;padding:0 2px">{_esc(mention.text)}</b>{_esc(right)}</div>'
+        + (f'<span style="color:#5f6368;font-size:0.85em">{esc(label)} · </span>' if label else "")
+        + f'{esc(left)}<b style="background:#e8f0fe;padding:0 2px">{esc(mention.text)}</b>{esc(right)}</div>'
     )
 
 
@@ -246,18 +246,18 @@ def concept_card(concept: Concept) -> str:
     def field_row(label: str, values: Sequence[str]) -> str:
         if not values:
             return ""
-        joined = ", ".join(_esc(v) for v in values)
-        return f'<div style="margin-top:0.25rem"><span style="color:#5f6368">{_esc(label)}:</span> {joined}</div>'
+        joined = ", ".join(esc(v) for v in values)
+        return f'<div style="margin-top:0.25rem"><span style="color:#5f6368">{esc(label)}:</span> {joined}</div>'
 
     definition = (
-        f'<div style="margin-top:0.35rem;font-style:italic">{_esc(concept.definition)}</div>'
+        f'<div style="margin-top:0.35rem;font-style:italic">{esc(concept.definition)}</div>'
         if concept.definition
         else ""
     )
     return (
         '<div class="bel-concept" style="border:1px solid #dadce0;border-radius:8px;padding:0.75rem 1rem">'
-        f'<div style="font-weight:600;font-size:1.05rem">{_esc(concept.name)} '
-        f'<code style="font-weight:400">{_esc(concept.concept_id)}</code></div>'
+        f'<div style="font-weight:600;font-size:1.05rem">{esc(concept.name)} '
+        f'<code style="font-weight:400">{esc(concept.concept_id)}</code></div>'
         f"{definition}"
         f"{field_row('Synonyms', concept.synonyms)}"
         f"{field_row('Types', concept.types)}"

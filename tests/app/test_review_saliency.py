@@ -120,3 +120,24 @@ def test_heat_map_escapes_text_and_shades_by_sign():
     assert 'title="x: +0.500">x</span>' in page and "rgba(26,152,80,0.85)" in page
     assert 'title="&amp;: -0.250">&amp;</span>' in page and "rgba(215,48,39,0.42)" in page
     assert "full colour = |attribution| 0.500" in page
+
+
+def test_heatmap_of_text_with_blank_lines_stays_one_html_block():
+    """A blank line would end Streamlit's HTML block and let the rest be read as Markdown."""
+    text = "context: first\n\n[link](http://evil.example/x) # heading\nend"
+    saliency = Saliency(
+        linker="reranker",
+        model_version="m",
+        explained="margin",
+        score=0.6,
+        output=0.4,
+        baseline_output=0.0,
+        delta=0.0,
+        n_steps=8,
+        segments={"left": text},
+        words=(WordAttribution("left", 9, 14, "first", 0.5),),
+        truncated=False,
+        seconds=0.1,
+    )
+    page = heatmap_html(saliency)
+    assert "\n" not in page and "&#10;&#10;[link](http://evil.example/x)" in page
